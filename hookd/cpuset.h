@@ -1,0 +1,27 @@
+/* CPU and NUMA-node sets: "0-3,8,10-11" lists, as the kernel and libvirt write them. */
+#ifndef HOOKD_CPUSET_H
+#define HOOKD_CPUSET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CPUSET_MAX 4096
+
+struct cpuset {
+	uint64_t bits[CPUSET_MAX / 64];
+};
+
+void cpuset_clear(struct cpuset *s);
+void cpuset_add(struct cpuset *s, unsigned cpu);
+bool cpuset_has(const struct cpuset *s, unsigned cpu);
+unsigned cpuset_count(const struct cpuset *s);
+bool cpuset_empty(const struct cpuset *s);
+/* Parses a list such as "0-3,^2,8" (libvirt's '^' exclusion is accepted); -EINVAL or -ERANGE. */
+int cpuset_parse(const char *str, struct cpuset *out);
+/* Writes the canonical list form ("0-3,8") into buf; returns buf. */
+char *cpuset_format(const struct cpuset *s, char *buf, size_t len);
+/* Prints the set as a JSON array of numbers: [0,1,2,3]. */
+void cpuset_print_json(const struct cpuset *s, FILE *out);
+
+#endif

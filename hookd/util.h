@@ -1,0 +1,47 @@
+/* Small helpers shared by every module: errors with context, cleanup attributes. */
+#ifndef HOOKD_UTIL_H
+#define HOOKD_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* One error message, produced once by the level that knows the user's context. */
+struct err {
+	char msg[1024];
+};
+
+/* Sets e->msg (if e is not NULL) and returns ret (a negative errno), for `return err_set(...)`. */
+int err_set(struct err *e, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Prefixes e->msg with a context ("file:12: ") and returns ret. */
+int err_prefix(struct err *e, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* malloc/strdup that abort on out-of-memory: hookd's data is tiny, and OOM mid-hook is not recoverable. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Trims leading and trailing white space in place; returns s. */
+char *strstrip(char *s);
+/* Parses a whole unsigned decimal number; -EINVAL on anything else. */
+int parse_uint(const char *s, unsigned long long *out);
+/* Reads all of fd up to max bytes into a NUL-terminated buffer; -EFBIG beyond max. */
+int read_all_fd(int fd, size_t max, char **out, size_t *len);
+/* Monotonic clock in milliseconds. */
+long long now_ms(void);
+
+#endif
