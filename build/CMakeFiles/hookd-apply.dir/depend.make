@@ -1,0 +1,2 @@
+# Empty dependencies file for hookd-apply.
+# This may be replaced when dependencies are built.

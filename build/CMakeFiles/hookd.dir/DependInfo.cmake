@@ -1,0 +1,22 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/hookd/cli_main.c" "CMakeFiles/hookd.dir/hookd/cli_main.c.o" "gcc" "CMakeFiles/hookd.dir/hookd/cli_main.c.o.d"
+  "/work/main/hookd/cli_virt.c" "CMakeFiles/hookd.dir/hookd/cli_virt.c.o" "gcc" "CMakeFiles/hookd.dir/hookd/cli_virt.c.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  "/work/main/build/CMakeFiles/hookd_core.dir/DependInfo.cmake"
+  "/work/main/build/CMakeFiles/hookd_base.dir/DependInfo.cmake"
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")
