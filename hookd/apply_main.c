@@ -1,1 +1,47 @@
-int main(void) { return 0; } /* placeholder */
+/* hookd-apply: the hook's worker, exec'd by the hook front when a VM is configured. Same argv as the
+ * hook (VM OP SUBOP EXTRA), domain XML on stdin. One line on stderr on failure; nothing on stdout. */
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "conf.h"
+#include "phase.h"
+
+#define STDIN_MAX (64u << 20)
+
+int main(int argc, char **argv)
+{
+	struct hookd_conf conf;
+	struct err e = { "" };
+	char *xml = NULL;
+	size_t len = 0;
+	int r, code;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s VM OPERATION SUB-OPERATION [EXTRA] < domain.xml (run by the hook)\n", argv[0]);
+		return 2;
+	}
+	r = read_all_fd(STDIN_FILENO, STDIN_MAX, &xml, &len);
+	if (r < 0) {
+		fprintf(stderr, "hookd: %s: cannot read the domain XML on stdin: %s\n", argv[1],
+			r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+		return 1;
+	}
+	if (conf_load(NULL, false, &conf, &e) < 0) {
+		fprintf(stderr, "hookd: %s\n", e.msg);
+		free(xml);
+		return 1;
+	}
+	code = phase_run(&conf, argv[1], argv[2], len ? xml : NULL, len, &e);
+	if (code != EXIT_OK) {
+		fprintf(stderr, "hookd: %s %s: %s\n", argv[1], argv[2], e.msg);
+		if (conf.log == LOG_TARGET_SYSLOG) {
+			openlog("hookd", LOG_PID, LOG_DAEMON);
+			syslog(LOG_ERR, "%s %s: %s", argv[1], argv[2], e.msg);
+			closelog();
+		}
+	}
+	conf_free(&conf);
+	free(xml);
+	return code;
+}

@@ -1,1 +1,417 @@
-int main(void) { return 0; } /* placeholder */
+/* hookd: the command line around the hook (check, inspect, plan, run, status, restore). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "cli_virt.h"
+#include "domain.h"
+#include "engine.h"
+#include "phase.h"
+#include "plan.h"
+#include "sysfs.h"
+#include "vmconfig.h"
+
+#define XML_MAX (64u << 20)
+
+struct cli {
+	const char *conf_path;
+	const char *root;
+	int verbose;
+	struct hookd_conf conf;
+	/* per-command options */
+	const char *xml_path;
+	const char *phase;
+	bool json;
+};
+
+static const char usage_text[] =
+	"Usage: hookd [--root DIR] [--conf FILE] [-v|-q] COMMAND ...\n"
+	"Prepares a host for GPU-passthrough VMs: the libvirt hook's command line.\n"
+	"\n"
+	"Commands:\n"
+	"  check [VM...]                     validate hookd.conf and per-VM INI files (all when none named)\n"
+	"  inspect VM [--xml FILE] [--json]  what hookd reads from the domain XML\n"
+	"  plan VM [--xml FILE] [--phase PHASE] [--json]\n"
+	"                                    dry run: every step and file write; touches nothing\n"
+	"  run VM PHASE [--xml FILE]         run one phase as the hook would (prepare, started, release)\n"
+	"  status [--json]                   what each VM holds now, from the journals\n"
+	"  restore VM                        revert what VM's journal still holds\n"
+	"\n"
+	"Options:\n"
+	"  --conf FILE   global configuration (default " HOOKD_CONF_FILE ")\n"
+	"  --root DIR    act on DIR/sys, DIR/proc, DIR/dev instead of the live system (tests, dry runs)\n"
+	"  -v, -q        more, less output;  -h, --help;  --version\n"
+	"Without --xml, the domain XML is fetched from libvirtd (qemu:///system).\n"
+	"Exit status: 0 ok, 1 an action failed (rolled back), 2 usage or configuration error.\n"
+	"See hookd(8), hookd.conf(5), hookd.ini(5).\n";
+
+static int __attribute__((format(printf, 1, 0))) usage_error(const char *fmt, const char *arg)
+{
+	fputs("hookd: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'hookd --help'.\n", stderr);
+	return EXIT_CONFIG;
+}
+
+/* Parses the options that follow a command; positional arguments are left in argv[optind..]. */
+static int parse_cmd_opts(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "xml", required_argument, NULL, 'x' },
+		{ "phase", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'x': c->xml_path = optarg; break;
+		case 'p': c->phase = optarg; break;
+		case 'j': c->json = true; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int read_xml(const struct cli *c, const char *vm, bool inactive, char **xml, size_t *len, struct err *e)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!c->xml_path) {
+		r = virt_domain_xml(vm, inactive, xml, e);
+		if (r == 0)
+			*len = strlen(*xml);
+		return r;
+	}
+	fd = strcmp(c->xml_path, "-") == 0 ? dup(STDIN_FILENO) : open(c->xml_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, -errno, "%s: %s", c->xml_path, strerror(errno));
+	r = read_all_fd(fd, XML_MAX, xml, len);
+	if (r < 0)
+		return err_set(e, r, "%s: %s", c->xml_path, r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+	return 0;
+}
+
+static int load_domain(const struct cli *c, const char *vm, bool inactive, struct domain **dom, struct err *e)
+{
+	_cleanup_free_ char *xml = NULL;
+	size_t len = 0;
+	int r = read_xml(c, vm, inactive, &xml, &len, e);
+
+	if (r < 0)
+		return r;
+	r = domain_parse(xml, len, dom, e);
+	if (r < 0)
+		return err_prefix(e, r, "%s: ", c->xml_path ? c->xml_path : vm);
+	return 0;
+}
+
+static int check_one(const char *path)
+{
+	struct vm_config *cfg;
+	struct err e;
+
+	if (vmconfig_load(path, &cfg, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg[0] ? e.msg : path);
+		return 1;
+	}
+	printf("%s: ok (", path);
+	for (size_t i = 0; i < cfg->n_sections; i++)
+		printf("%s[%s]", i ? " " : "", cfg->sections[i].ops->name);
+	printf(")\n");
+	vmconfig_free(cfg);
+	return 0;
+}
+
+static int cmd_check(struct cli *c, int argc, char **argv)
+{
+	int bad = 0;
+
+	printf("%s: ok\n", c->conf.path ? c->conf.path : "(no hookd.conf: defaults)");
+	if (argc > 0) {
+		for (int i = 0; i < argc; i++) {
+			_cleanup_free_ char *ini = conf_vm_ini_path(&c->conf, argv[i]);
+
+			if (!ini || access(ini, F_OK) < 0) {
+				fprintf(stderr, "%s: no INI file for VM '%s' (hookd does nothing for it)\n",
+					ini ? ini : argv[i], argv[i]);
+				bad++;
+				continue;
+			}
+			bad += check_one(ini);
+		}
+		return bad ? EXIT_CONFIG : EXIT_OK;
+	}
+	char **names;
+	size_t n;
+	int r = sysfs_list("", c->conf.hooks_dir, &names, &n);
+
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", c->conf.hooks_dir, strerror(-r));
+		return r == -ENOENT ? EXIT_OK : EXIT_CONFIG;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(names[i]);
+
+		if (l > 4 && strcmp(names[i] + l - 4, ".ini") == 0) {
+			_cleanup_free_ char *p = xasprintf("%s/%s", c->conf.hooks_dir, names[i]);
+
+			bad += check_one(p);
+		}
+	}
+	sysfs_list_free(names, n);
+	return bad ? EXIT_CONFIG : EXIT_OK;
+}
+
+static int cmd_inspect(struct cli *c, int argc, char **argv)
+{
+	struct domain *dom;
+	struct err e;
+
+	if (argc < 1 && !c->xml_path)
+		return usage_error("inspect: %s", "name a VM or give --xml FILE");
+	if (load_domain(c, argc ? argv[0] : "", true, &dom, &e) < 0) {
+		fprintf(stderr, "hookd: %s\n", e.msg);
+		return EXIT_CONFIG;
+	}
+	if (c->json)
+		domain_print_json(dom, stdout);
+	else
+		domain_print_text(dom, stdout);
+	domain_free(dom);
+	return EXIT_OK;
+}
+
+/* `plan --phase release`: what the journal holds, in the order release undoes it. */
+static int plan_release(struct cli *c, const char *vm)
+{
+	_cleanup_free_ char *path = NULL;
+	struct journal *j;
+	struct err e;
+
+	if (engine_find_journal(c->conf.state_dir, vm, &path, &e) < 0 || journal_load(path, &j, &e) < 0) {
+		printf("VM %s, phase release: no journal, nothing to restore\n", vm);
+		return EXIT_OK;
+	}
+	printf("VM %s, phase release: %zu step%s to revert, newest first (journal %s)\n", vm, j->n,
+	       j->n == 1 ? "" : "s", path);
+	for (size_t i = j->n; i-- > 0;)
+		printf("%3zu. [%s] %s %s: back from %s to '%s'%s\n", j->n - i, j->recs[i].action, j->recs[i].op,
+		       j->recs[i].target, j->recs[i].value, j->recs[i].saved,
+		       j->recs[i].state == REC_INTENT ? " (interrupted)" : "");
+	journal_free(j);
+	return EXIT_OK;
+}
+
+static int cmd_plan(struct cli *c, int argc, char **argv)
+{
+	_cleanup_free_ char *ini = NULL;
+	struct vm_config *cfg = NULL;
+	struct domain *dom = NULL;
+	struct plan *plan = NULL;
+	struct action_ctx ctx = { .conf = &c->conf };
+	enum phase ph = PHASE_PREPARE;
+	struct err e;
+	int r, code = EXIT_OK;
+
+	if (argc < 1)
+		return usage_error("plan: %s", "name a VM");
+	ctx.vm = argv[0];
+	if (c->phase && phase_from_name(c->phase, &ph) < 0)
+		return usage_error("plan: unknown phase '%s' (prepare, started, release, ...)", c->phase);
+	if (ph == PHASE_RELEASE)
+		return plan_release(c, argv[0]);
+	ini = conf_vm_ini_path(&c->conf, argv[0]);
+	r = ini ? vmconfig_load(ini, &cfg, &e) : -ENOENT;
+	if (r == -ENOENT) {
+		printf("VM %s: no INI file (%s): hookd does nothing for it\n", argv[0], ini ? ini : "bad name");
+		return EXIT_OK;
+	}
+	if (r < 0 || load_domain(c, argv[0], true, &dom, &e) < 0) {
+		fprintf(stderr, "hookd: %s\n", e.msg);
+		vmconfig_free(cfg);
+		return EXIT_CONFIG;
+	}
+	ctx.dom = dom;
+	if (plan_build(&ctx, cfg, ph, &plan, &e) < 0) {
+		fprintf(stderr, "hookd: %s: the %s would fail: %s\n", argv[0], phase_name(ph), e.msg);
+		code = EXIT_ACTION_FAILED;
+	} else if (c->json)
+		plan_print_json(plan, argv[0], stdout);
+	else
+		plan_print_text(plan, argv[0], stdout);
+	plan_free(plan);
+	domain_free(dom);
+	vmconfig_free(cfg);
+	return code;
+}
+
+static int cmd_run(struct cli *c, int argc, char **argv)
+{
+	_cleanup_free_ char *xml = NULL;
+	struct err e = { "" };
+	enum phase ph;
+	size_t len = 0;
+	int code;
+
+	if (argc < 2)
+		return usage_error("run: %s", "expected VM PHASE");
+	if (phase_from_name(argv[1], &ph) < 0)
+		return usage_error("run: unknown phase '%s' (prepare, started, release, ...)", argv[1]);
+	if ((ph != PHASE_RELEASE || c->xml_path) &&
+	    read_xml(c, argv[0], ph == PHASE_PREPARE, &xml, &len, &e) < 0) {
+		fprintf(stderr, "hookd: %s\n", e.msg);
+		return EXIT_CONFIG;
+	}
+	code = phase_run(&c->conf, argv[0], argv[1], xml, len, &e);
+	if (code != EXIT_OK)
+		fprintf(stderr, "hookd: %s %s: %s\n", argv[0], argv[1], e.msg);
+	else if (c->verbose >= 0)
+		printf("%s %s: ok\n", argv[0], argv[1]);
+	return code;
+}
+
+struct status_out {
+	bool json;
+	int count;
+};
+
+static int print_status(struct journal *j, void *arg)
+{
+	struct status_out *s = arg;
+
+	if (!s->json) {
+		printf("%s%s%s: %zu step%s held (%s)\n", j->vm, j->uuid[0] ? " " : "", j->uuid, j->n,
+		       j->n == 1 ? "" : "s", j->path);
+		for (size_t i = 0; i < j->n; i++)
+			printf("  %-6s [%s] %s %s -> %s (was '%s')\n", j->recs[i].state == REC_DONE ? "done" : "intent",
+			       j->recs[i].action, j->recs[i].op, j->recs[i].target, j->recs[i].value, j->recs[i].saved);
+	} else {
+		fputs(s->count ? ", {\"vm\": " : "{\"vm\": ", stdout);
+		json_string(stdout, j->vm);
+		fputs(", \"uuid\": ", stdout);
+		json_string(stdout, j->uuid);
+		fputs(", \"journal\": ", stdout);
+		json_string(stdout, j->path);
+		fputs(", \"steps\": [", stdout);
+		for (size_t i = 0; i < j->n; i++) {
+			const struct journal_rec *r = &j->recs[i];
+
+			printf("%s{\"state\": \"%s\", \"action\": ", i ? ", " : "", r->state == REC_DONE ? "done" : "intent");
+			json_string(stdout, r->action);
+			fputs(", \"op\": ", stdout);
+			json_string(stdout, r->op);
+			fputs(", \"target\": ", stdout);
+			json_string(stdout, r->target);
+			fputs(", \"value\": ", stdout);
+			json_string(stdout, r->value);
+			fputs(", \"saved\": ", stdout);
+			json_string(stdout, r->saved);
+			fputc('}', stdout);
+		}
+		fputs("]}", stdout);
+	}
+	s->count++;
+	return 0;
+}
+
+static int cmd_status(struct cli *c, int argc, char **argv)
+{
+	struct status_out s = { c->json, 0 };
+	struct err e;
+
+	(void)argc, (void)argv;
+	if (c->json)
+		fputs("{\"vms\": [", stdout);
+	if (engine_for_each_journal(c->conf.state_dir, print_status, &s, &e) < 0) {
+		fprintf(stderr, "hookd: %s\n", e.msg);
+		return EXIT_CONFIG;
+	}
+	if (c->json)
+		fputs("]}\n", stdout);
+	else if (!s.count)
+		printf("No VM holds anything (no journal in %s).\n", c->conf.state_dir);
+	return EXIT_OK;
+}
+
+static int cmd_restore(struct cli *c, int argc, char **argv)
+{
+	_cleanup_free_ char *path = NULL;
+	struct action_ctx ctx = { .conf = &c->conf };
+	struct err e;
+
+	if (argc < 1)
+		return usage_error("restore: %s", "name a VM");
+	ctx.vm = argv[0];
+	if (engine_find_journal(c->conf.state_dir, argv[0], &path, &e) < 0) {
+		printf("%s: nothing to restore (no journal in %s)\n", argv[0], c->conf.state_dir);
+		return EXIT_OK;
+	}
+	if (engine_revert(&ctx, path, &e) < 0) {
+		fprintf(stderr, "hookd: restore %s: %s\n", argv[0], e.msg);
+		return EXIT_ACTION_FAILED;
+	}
+	printf("%s: restored\n", argv[0]);
+	return EXIT_OK;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+} commands[] = {
+	{ "check", cmd_check },     { "inspect", cmd_inspect }, { "plan", cmd_plan },
+	{ "run", cmd_run },         { "status", cmd_status },   { "restore", cmd_restore },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' }, { "conf", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },    { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },       { "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct cli c = { 0 };
+	struct err e;
+	int o, code;
+
+	while ((o = getopt_long(argc, argv, "+vqh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'r': c.root = optarg; break;
+		case 'c': c.conf_path = optarg; break;
+		case 'v': c.verbose++; break;
+		case 'q': c.verbose--; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': puts("hookd " HOOKD_VERSION); return 0;
+		default: return usage_error("%s", "bad option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		int cargc = argc - optind;
+		char **cargv = argv + optind;
+
+		if (parse_cmd_opts(&c, cargc, cargv) < 0)
+			return usage_error("%s: bad option", commands[i].name);
+		if (conf_load(c.conf_path, c.conf_path != NULL, &c.conf, &e) < 0) {
+			fprintf(stderr, "hookd: %s\n", e.msg);
+			return EXIT_CONFIG;
+		}
+		if (c.root)
+			conf_set_root(&c.conf, c.root);
+		code = commands[i].fn(&c, cargc - optind, cargv + optind);
+		conf_free(&c.conf);
+		return code;
+	}
+	return usage_error("unknown command '%s'", argv[optind]);
+}

@@ -1,1 +1,269 @@
-/* placeholder: being written */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "sysfs.h"
+
+struct lock_try {
+	int fd;
+};
+
+static bool lock_acquired(void *arg)
+{
+	struct lock_try *t = arg;
+
+	return flock(t->fd, LOCK_EX | LOCK_NB) == 0;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The global lock serialises every VM's hook: shared resources are computed under it. */
+static int engine_lock(const struct hookd_conf *conf, int *out, struct err *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/lock", conf->state_dir);
+	struct lock_try t;
+	int r = mkdir_p(conf->state_dir, 0700);
+
+	if (r < 0)
+		return err_set(e, r, "cannot create state directory %s: %s", conf->state_dir, strerror(-r));
+	t.fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (t.fd < 0)
+		return err_set(e, -errno, "cannot open lock %s: %s", path, strerror(errno));
+	r = sysfs_wait(lock_acquired, &t, conf->timeout_ms * 10);
+	if (r < 0) {
+		close(t.fd);
+		return err_set(e, r, "another hookd run holds %s for over %u ms; try again, or see `hookd status`",
+			       path, conf->timeout_ms * 10);
+	}
+	*out = t.fd;
+	return 0;
+}
+
+static bool is_journal_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 8 && strcmp(name + n - 8, ".journal") == 0;
+}
+
+int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg,
+			    struct err *e)
+{
+	char **names;
+	size_t n;
+	int r = sysfs_list("", state_dir, &names, &n);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return err_set(e, r, "%s: %s", state_dir, strerror(-r));
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		_cleanup_free_ char *path = NULL;
+		struct journal *j;
+
+		if (!is_journal_name(names[i]))
+			continue;
+		path = xasprintf("%s/%s", state_dir, names[i]);
+		r = journal_load(path, &j, e);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		r = fn(j, arg);
+		journal_free(j);
+	}
+	sysfs_list_free(names, n);
+	return r;
+}
+
+struct conflict_check {
+	const char *own_path;
+	const struct plan *plan;
+	struct err *e;
+};
+
+/* A step may not take what another VM's live journal holds (a device, for instance). */
+static int check_conflicts(struct journal *j, void *arg)
+{
+	struct conflict_check *c = arg;
+
+	if (strcmp(j->path, c->own_path) == 0)
+		return 0;
+	for (size_t i = 0; i < c->plan->n; i++) {
+		const struct step *st = &c->plan->steps[i];
+
+		if (st->revertible && journal_find(j, st->ops->name, st->target))
+			return err_set(c->e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first",
+				       st->target, j->vm, j->path);
+	}
+	return 0;
+}
+
+/* Reverts records newest first; keeps the ones that fail in the journal for a later try. */
+static int revert_all(const struct action_ctx *ctx, struct journal *j, struct err *e)
+{
+	struct err first = { "" };
+	int ret = 0;
+
+	for (size_t i = j->n; i-- > 0;) {
+		struct journal_rec *rec = &j->recs[i];
+		const struct action_ops *ops = action_find(rec->action);
+		struct err re;
+		int r;
+
+		r = ops ? ops->revert(ctx, rec, &re)
+			: err_set(&re, -EINVAL, "unknown action '%s' in journal", rec->action);
+		if (r < 0) {
+			if (!ret)
+				snprintf(first.msg, sizeof(first.msg), "%s", re.msg);
+			ret = ret ? ret : r;
+			continue;
+		}
+		/* Drop the record now reverted: the journal never claims what is already undone. */
+		free(rec->action), free(rec->op), free(rec->target), free(rec->value), free(rec->saved);
+		memmove(rec, rec + 1, (j->n - i - 1) * sizeof(*rec));
+		j->n--;
+	}
+	if (ret < 0) {
+		struct err se;
+
+		journal_save(j, &se);
+		return err_set(e, ret, "%s (%zu step%s still held; retry with `hookd restore %s`)", first.msg, j->n,
+			       j->n == 1 ? "" : "s", j->vm);
+	}
+	return journal_remove(j, e);
+}
+
+static int apply_step(const struct action_ctx *ctx, struct journal *j, const struct step *st, struct err *e)
+{
+	struct journal_rec *rec;
+	char *saved = NULL;
+	size_t idx;
+	int r;
+
+	if (!st->revertible)
+		return st->ops->apply(ctx, st, "", e);
+	rec = journal_find(j, st->ops->name, st->target);
+	if (rec && rec->state == REC_DONE && strcmp(rec->op, st->op) == 0)
+		return 0; /* an earlier prepare did it and release has not run: keep what it saved */
+	if (rec) {
+		idx = (size_t)(rec - j->recs);
+	} else {
+		r = st->ops->observe(ctx, st, &saved, e);
+		if (r < 0)
+			return r;
+		idx = journal_append(j, REC_INTENT, st->ops->name, st->op, st->target, st->value, saved);
+		free(saved);
+		r = journal_save(j, e);
+		if (r < 0)
+			return r;
+	}
+	r = st->ops->apply(ctx, st, j->recs[idx].saved, e);
+	if (r < 0)
+		return r;
+	j->recs[idx].state = REC_DONE;
+	return journal_save(j, e);
+}
+
+int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
+		 struct err *e)
+{
+	struct conflict_check cc = { journal_path, plan, e };
+	_cleanup_close_ int lock = -1;
+	struct journal *j = NULL;
+	int r;
+
+	r = engine_lock(ctx->conf, &lock, e);
+	if (r < 0)
+		return r;
+	r = engine_for_each_journal(ctx->conf->state_dir, check_conflicts, &cc, e);
+	if (r < 0)
+		return r;
+	r = journal_load(journal_path, &j, e);
+	if (r == -ENOENT)
+		j = journal_new(journal_path, ctx->vm, ctx->dom && ctx->dom->uuid ? ctx->dom->uuid : "");
+	else if (r < 0)
+		return r;
+	r = journal_save(j, e);
+	for (size_t i = 0; r >= 0 && i < plan->n; i++) {
+		r = apply_step(ctx, j, &plan->steps[i], e);
+		if (r < 0)
+			err_prefix(e, r, "step %zu [%s] %s: ", i + 1, plan->steps[i].ops->name, plan->steps[i].desc);
+	}
+	if (r < 0) {
+		struct err re;
+
+		if (revert_all(ctx, j, &re) < 0)
+			snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg), "; rollback incomplete: %s",
+				 re.msg);
+	}
+	journal_free(j);
+	return r;
+}
+
+int engine_revert(const struct action_ctx *ctx, const char *journal_path, struct err *e)
+{
+	_cleanup_close_ int lock = -1;
+	struct journal *j;
+	int r;
+
+	r = engine_lock(ctx->conf, &lock, e);
+	if (r < 0)
+		return r;
+	r = journal_load(journal_path, &j, e);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	r = revert_all(ctx, j, e);
+	journal_free(j);
+	return r;
+}
+
+struct find_vm {
+	const char *vm;
+	char *path;
+};
+
+static int match_vm(struct journal *j, void *arg)
+{
+	struct find_vm *f = arg;
+
+	if (strcmp(j->vm, f->vm) == 0 && !f->path)
+		f->path = xstrdup(j->path);
+	return 0;
+}
+
+int engine_find_journal(const char *state_dir, const char *vm, char **path, struct err *e)
+{
+	struct find_vm f = { vm, NULL };
+	int r = engine_for_each_journal(state_dir, match_vm, &f, e);
+
+	if (r < 0)
+		return r;
+	if (!f.path)
+		return -ENOENT;
+	*path = f.path;
+	return 0;
+}

@@ -1,1 +1,229 @@
-/* placeholder: being written */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define JOURNAL_MAGIC "hookd-journal 1"
+#define JOURNAL_MAX (1 << 20)
+
+char *journal_path_for(const char *state_dir, const char *uuid, const char *vm)
+{
+	return xasprintf("%s/%s.journal", state_dir, uuid && uuid[0] ? uuid : vm);
+}
+
+struct journal *journal_new(const char *path, const char *vm, const char *uuid)
+{
+	struct journal *j = xcalloc(1, sizeof(*j));
+
+	j->path = xstrdup(path);
+	j->vm = xstrdup(vm);
+	j->uuid = xstrdup(uuid ? uuid : "");
+	return j;
+}
+
+/* Fields are tab-separated; '%', tab and newline inside a field are %-escaped. */
+static void put_field(FILE *f, const char *s)
+{
+	fputc('\t', f);
+	for (; s && *s; s++) {
+		if (*s == '%' || *s == '\t' || *s == '\n')
+			fprintf(f, "%%%02x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+}
+
+static char *get_field(char **cursor)
+{
+	char *s = *cursor, *end, *out, *o;
+
+	if (!s)
+		return NULL;
+	end = strchr(s, '\t');
+	if (end) {
+		*end = '\0';
+		*cursor = end + 1;
+	} else
+		*cursor = NULL;
+	out = o = xmalloc(strlen(s) + 1);
+	for (; *s; s++) {
+		unsigned v;
+
+		if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
+			*o++ = (char)v;
+			s += 2;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+size_t journal_append(struct journal *j, enum rec_state state, const char *action, const char *op,
+		      const char *target, const char *value, const char *saved)
+{
+	struct journal_rec *r;
+
+	j->recs = xrealloc(j->recs, (j->n + 1) * sizeof(*j->recs));
+	r = &j->recs[j->n];
+	r->state = state;
+	r->action = xstrdup(action);
+	r->op = xstrdup(op);
+	r->target = xstrdup(target);
+	r->value = xstrdup(value ? value : "");
+	r->saved = xstrdup(saved ? saved : "");
+	return j->n++;
+}
+
+struct journal_rec *journal_find(const struct journal *j, const char *action, const char *target)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (strcmp(j->recs[i].action, action) == 0 && strcmp(j->recs[i].target, target) == 0)
+			return &j->recs[i];
+	return NULL;
+}
+
+static int parse_line(struct journal *j, char *line)
+{
+	char *cur = line, *kind = get_field(&cur);
+	int r = 0;
+
+	if (strcmp(kind, "vm") == 0) {
+		free(j->vm);
+		j->vm = get_field(&cur);
+	} else if (strcmp(kind, "uuid") == 0) {
+		free(j->uuid);
+		j->uuid = get_field(&cur);
+	} else if (strcmp(kind, "step") == 0) {
+		char *f[6];
+
+		for (int i = 0; i < 6; i++)
+			f[i] = get_field(&cur);
+		if (!f[5] || (strcmp(f[0], "intent") != 0 && strcmp(f[0], "done") != 0))
+			r = -EINVAL;
+		else
+			journal_append(j, strcmp(f[0], "done") == 0 ? REC_DONE : REC_INTENT, f[1], f[2], f[3], f[4],
+				       f[5]);
+		for (int i = 0; i < 6; i++)
+			free(f[i]);
+	} else
+		r = -EINVAL;
+	free(kind);
+	return r;
+}
+
+int journal_load(const char *path, struct journal **out, struct err *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	struct journal *j;
+	char *line, *save = NULL;
+	unsigned lineno = 1;
+	int r;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : err_set(e, -errno, "%s: %s", path, strerror(errno));
+	r = read_all_fd(fd, JOURNAL_MAX, &buf, NULL);
+	if (r < 0)
+		return err_set(e, r, "%s: %s", path, strerror(-r));
+	line = strtok_r(buf, "\n", &save);
+	if (!line || strcmp(line, JOURNAL_MAGIC) != 0)
+		return err_set(e, -EINVAL, "%s: not a hookd journal", path);
+	j = journal_new(path, "", "");
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		lineno++;
+		if (parse_line(j, line) < 0) {
+			journal_free(j);
+			return err_set(e, -EINVAL, "%s:%u: corrupt journal record", path, lineno);
+		}
+	}
+	*out = j;
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	_cleanup_close_ int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int journal_save(const struct journal *j, struct err *e)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", j->path);
+	FILE *f;
+	int fd, r = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(e, -errno, "%s: %s", tmp, strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return err_set(e, -ENOMEM, "%s: out of memory", tmp);
+	}
+	fputs(JOURNAL_MAGIC "\n", f);
+	fputs("vm", f);
+	put_field(f, j->vm);
+	fputs("\nuuid", f);
+	put_field(f, j->uuid);
+	fputc('\n', f);
+	for (size_t i = 0; i < j->n; i++) {
+		const struct journal_rec *rec = &j->recs[i];
+
+		fputs("step", f);
+		put_field(f, rec->state == REC_DONE ? "done" : "intent");
+		put_field(f, rec->action);
+		put_field(f, rec->op);
+		put_field(f, rec->target);
+		put_field(f, rec->value);
+		put_field(f, rec->saved);
+		fputc('\n', f);
+	}
+	if (fflush(f) != 0 || fsync(fd) < 0)
+		r = -errno;
+	if (fclose(f) != 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, j->path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return err_set(e, r, "cannot write journal %s: %s", j->path, strerror(-r));
+	}
+	fsync_dir_of(j->path);
+	return 0;
+}
+
+int journal_remove(const struct journal *j, struct err *e)
+{
+	if (unlink(j->path) < 0 && errno != ENOENT)
+		return err_set(e, -errno, "cannot remove journal %s: %s", j->path, strerror(errno));
+	fsync_dir_of(j->path);
+	return 0;
+}
+
+void journal_free(struct journal *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->n; i++) {
+		struct journal_rec *r = &j->recs[i];
+
+		free(r->action);
+		free(r->op);
+		free(r->target);
+		free(r->value);
+		free(r->saved);
+	}
+	free(j->recs);
+	free(j->path);
+	free(j->vm);
+	free(j->uuid);
+	free(j);
+}

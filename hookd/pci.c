@@ -1,1 +1,196 @@
-/* placeholder: being written */
+#include "pci.h"
+
+#include <errno.h>
+#include <pci/pci.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "sysfs.h"
+
+static jmp_buf pci_jmp;
+static char pci_errmsg[256];
+
+/* libpci's error callback must not return: unwind to the caller of pci_scan. */
+static void __attribute__((noreturn)) pci_fail(char *msg, ...)
+{
+	va_list ap;
+
+	va_start(ap, msg);
+	vsnprintf(pci_errmsg, sizeof(pci_errmsg), msg, ap);
+	va_end(ap);
+	longjmp(pci_jmp, 1);
+}
+
+static void pci_quiet(char *msg, ...)
+{
+	(void)msg;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct pciaddr *x = a, *y = b;
+
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	if (x->bus != y->bus)
+		return x->bus < y->bus ? -1 : 1;
+	if (x->slot != y->slot)
+		return x->slot < y->slot ? -1 : 1;
+	return (int)x->function - (int)y->function;
+}
+
+static struct pci_access *pci_open(const char *root, struct err *e)
+{
+	_cleanup_free_ char *sys = sysfs_path(root, "/sys/bus/pci");
+	_cleanup_free_ char *sysroot = sysfs_path(root, "/sys");
+	struct pci_access *volatile pacc;
+
+	if (access(sys, F_OK) < 0) {
+		err_set(e, -ENOENT, "no PCI bus at %s", sys);
+		return NULL;
+	}
+	pacc = pci_alloc();
+	pacc->error = pci_fail;
+	pacc->warning = pci_quiet;
+	pacc->debugging = 0;
+	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	if (setjmp(pci_jmp)) {
+		err_set(e, -EIO, "libpci: %s", pci_errmsg);
+		return NULL; /* pacc is leaked on purpose: libpci's state is unknown after an error */
+	}
+	pci_set_param(pacc, "sysfs.path", sysroot);
+	pci_init(pacc);
+	pci_scan_bus(pacc);
+	return pacc;
+}
+
+int pci_scan(const char *root, struct pciaddr **out, size_t *n, struct err *e)
+{
+	struct pci_access *pacc = pci_open(root, e);
+	struct pciaddr *v = NULL;
+	size_t cnt = 0;
+
+	if (!pacc)
+		return -EIO;
+	for (struct pci_dev *d = pacc->devices; d; d = d->next) {
+		v = xrealloc(v, (cnt + 1) * sizeof(*v));
+		v[cnt++] = (struct pciaddr){ (unsigned)d->domain, d->bus, d->dev, d->func };
+	}
+	pci_cleanup(pacc);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_addr);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* "/sys/bus/pci/devices/0000:01:00.0/<attr>" */
+static char *dev_path(const struct pciaddr *a, const char *attr)
+{
+	char buf[PCIADDR_STRLEN];
+
+	return xasprintf("/sys/bus/pci/devices/%s%s%s", pciaddr_format(a, buf), attr[0] ? "/" : "", attr);
+}
+
+static unsigned long read_hex(const char *root, const struct pciaddr *a, const char *attr)
+{
+	_cleanup_free_ char *p = dev_path(a, attr);
+	_cleanup_free_ char *s = NULL;
+
+	return sysfs_read(root, p, &s) == 0 ? strtoul(s, NULL, 16) : 0;
+}
+
+char *pci_name(const char *root, const struct pciaddr *a)
+{
+	unsigned vendor = (unsigned)read_hex(root, a, "vendor"), device = (unsigned)read_hex(root, a, "device");
+	struct pci_access *volatile pacc = pci_alloc();
+	char name[256] = "";
+
+	pacc->error = pci_fail;
+	pacc->warning = pci_quiet;
+	if (setjmp(pci_jmp) == 0) {
+		pci_init(pacc);
+		pci_lookup_name(pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vendor, device);
+		pci_cleanup(pacc);
+	} else
+		name[0] = '\0';
+	if (!name[0])
+		return xasprintf("[%04x:%04x]", vendor, device);
+	return xasprintf("%s [%04x:%04x]", name, vendor, device);
+}
+
+bool pci_present(const char *root, const struct pciaddr *a)
+{
+	_cleanup_free_ char *p = dev_path(a, "");
+
+	return sysfs_exists(root, p);
+}
+
+int pci_driver(const char *root, const struct pciaddr *a, char **out)
+{
+	_cleanup_free_ char *p = dev_path(a, "driver");
+	int r = sysfs_link_name(root, p, out);
+
+	if (r == -ENOENT) {
+		*out = NULL;
+		return 0;
+	}
+	return r;
+}
+
+int pci_iommu_group(const char *root, const struct pciaddr *a, unsigned *out)
+{
+	_cleanup_free_ char *p = dev_path(a, "iommu_group");
+	_cleanup_free_ char *name = NULL;
+	unsigned long long v;
+	int r = sysfs_link_name(root, p, &name);
+
+	if (r < 0)
+		return r;
+	if (parse_uint(name, &v) < 0)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int pci_group_members(const char *root, unsigned group, struct pciaddr **out, size_t *n, struct err *e)
+{
+	_cleanup_free_ char *p = xasprintf("/sys/kernel/iommu_groups/%u/devices", group);
+	struct pciaddr *v = NULL;
+	char **names;
+	size_t cnt = 0, k;
+	int r = sysfs_list(root, p, &names, &k);
+
+	if (r < 0)
+		return err_set(e, r, "cannot list IOMMU group %u (%s): %s", group, p, strerror(-r));
+	for (size_t i = 0; i < k; i++) {
+		struct pciaddr a;
+
+		if (pciaddr_parse(names[i], &a) < 0)
+			continue; /* non-PCI members (platform devices) cannot be passed through anyway */
+		v = xrealloc(v, (cnt + 1) * sizeof(*v));
+		v[cnt++] = a;
+	}
+	sysfs_list_free(names, k);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+bool pci_is_bridge(const char *root, const struct pciaddr *a)
+{
+	return (read_hex(root, a, "class") >> 8) == 0x0604;
+}
+
+int pci_driver_override(const char *root, const struct pciaddr *a, char **out)
+{
+	_cleanup_free_ char *p = dev_path(a, "driver_override");
+	int r = sysfs_read(root, p, out);
+
+	if (r < 0)
+		return r;
+	if (strcmp(*out, "(null)") == 0)
+		(*out)[0] = '\0';
+	return 0;
+}

@@ -1,1 +1,82 @@
-/* placeholder: being written */
+#include "phase.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "domain.h"
+#include "engine.h"
+#include "plan.h"
+#include "vmconfig.h"
+
+/* The journal of vm: by the domain's uuid, else the one that names the VM. */
+static char *journal_of(const struct hookd_conf *conf, const char *vm, const struct domain *dom)
+{
+	char *path = journal_path_for(conf->state_dir, dom ? dom->uuid : NULL, vm);
+	struct err e;
+
+	if (access(path, F_OK) == 0)
+		return path;
+	free(path);
+	return engine_find_journal(conf->state_dir, vm, &path, &e) == 0 ? path : NULL;
+}
+
+static int run_release(const struct action_ctx *ctx, struct err *e)
+{
+	_cleanup_free_ char *path = journal_of(ctx->conf, ctx->vm, ctx->dom);
+
+	if (!path)
+		return EXIT_OK;
+	return engine_revert(ctx, path, e) < 0 ? EXIT_ACTION_FAILED : EXIT_OK;
+}
+
+static int run_apply(struct action_ctx *ctx, enum phase ph, struct err *e)
+{
+	_cleanup_free_ char *ini = conf_vm_ini_path(ctx->conf, ctx->vm);
+	_cleanup_free_ char *path = NULL;
+	struct vm_config *cfg = NULL;
+	struct plan *plan = NULL;
+	int r;
+
+	if (!ini)
+		return EXIT_OK;
+	r = vmconfig_load(ini, &cfg, e);
+	if (r == -ENOENT)
+		return EXIT_OK;
+	if (r < 0)
+		return EXIT_CONFIG;
+	r = plan_build(ctx, cfg, ph, &plan, e);
+	if (r == 0 && (ph == PHASE_PREPARE || plan->n)) {
+		path = journal_path_for(ctx->conf->state_dir, ctx->dom->uuid, ctx->vm);
+		r = engine_apply(ctx, plan, path, e);
+	}
+	plan_free(plan);
+	vmconfig_free(cfg);
+	return r < 0 ? EXIT_ACTION_FAILED : EXIT_OK;
+}
+
+int phase_run(const struct hookd_conf *conf, const char *vm, const char *phase, const char *xml, size_t len,
+	      struct err *e)
+{
+	struct action_ctx ctx = { .conf = conf, .vm = vm };
+	struct domain *dom = NULL;
+	enum phase ph;
+	int code;
+
+	if (phase_from_name(phase, &ph) < 0 || ph == PHASE_NONE)
+		return EXIT_OK;
+	if (xml && domain_parse(xml, len, &dom, e) < 0) {
+		if (ph != PHASE_RELEASE) {
+			err_prefix(e, 0, "domain XML of %s: ", vm);
+			return EXIT_CONFIG;
+		}
+		dom = NULL; /* release still finds the journal by the VM's name */
+	}
+	if (!dom && ph != PHASE_RELEASE) {
+		err_set(e, -EINVAL, "%s: the %s phase needs the domain XML", vm, phase);
+		return EXIT_CONFIG;
+	}
+	ctx.dom = dom;
+	code = ph == PHASE_RELEASE ? run_release(&ctx, e) : run_apply(&ctx, ph, e);
+	domain_free(dom);
+	return code;
+}

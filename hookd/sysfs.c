@@ -1,1 +1,211 @@
-/* placeholder: being written */
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+char *sysfs_path(const char *root, const char *fmt, ...)
+{
+	_cleanup_free_ char *abs = NULL;
+	size_t n = strlen(root);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&abs, fmt, ap) < 0)
+		abs = NULL;
+	va_end(ap);
+	if (!abs)
+		abort();
+	while (n > 0 && root[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s%s", (int)n, root, abs);
+}
+
+bool sysfs_exists(const char *root, const char *abs)
+{
+	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
+
+	return access(p, F_OK) == 0;
+}
+
+int sysfs_read(const char *root, const char *abs, char **out)
+{
+	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	size_t len;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = read_all_fd(fd, 1 << 20, &buf, &len);
+	if (r < 0)
+		return r;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int write_value(const char *path, const char *value)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+	ssize_t w;
+
+	if (fd < 0)
+		return -errno;
+	do
+		w = write(fd, value, len);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	return (size_t)w == len ? 0 : -EIO;
+}
+
+int sysfs_write(const char *root, const char *abs, const char *value)
+{
+	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
+
+	return write_value(p, value);
+}
+
+static int wait_child(pid_t pid, unsigned timeout_ms, int *status)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	long long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+		long long left;
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			if (pidfd >= 0)
+				close(pidfd);
+			return -errno;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			if (pidfd >= 0)
+				close(pidfd);
+			return -ETIMEDOUT;
+		}
+		if (pidfd >= 0) {
+			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+			poll(&pfd, 1, (int)left);
+		} else {
+			struct timespec ts = { 0, 2 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return 0;
+}
+
+int sysfs_write_bounded(const char *root, const char *abs, const char *value, unsigned timeout_ms)
+{
+	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
+	int status, r;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		r = write_value(p, value);
+		_exit(r < 0 ? (-r & 0x7f) : 0);
+	}
+	r = wait_child(pid, timeout_ms, &status);
+	if (r == -ETIMEDOUT) {
+		/* A task stuck in the kernel may not even die of SIGKILL: abandon it, never wait for it. */
+		kill(pid, SIGKILL);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	if (WIFEXITED(status))
+		return -WEXITSTATUS(status);
+	return -EINTR;
+}
+
+int sysfs_link_name(const char *root, const char *abs, char **out)
+{
+	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
+	char buf[4096];
+	const char *base;
+	ssize_t n = readlink(p, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	base = strrchr(buf, '/');
+	*out = xstrdup(base ? base + 1 : buf);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sysfs_list(const char *root, const char *abs, char ***names, size_t *n)
+{
+	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
+	DIR *d = opendir(p);
+	struct dirent *de;
+	char **v = NULL;
+	size_t cnt = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		v = xrealloc(v, (cnt + 1) * sizeof(*v));
+		v[cnt++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_str);
+	*names = v;
+	*n = cnt;
+	return 0;
+}
+
+void sysfs_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int sysfs_wait(bool (*cond)(void *arg), void *arg, unsigned timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	long interval_us = 200;
+
+	for (;;) {
+		struct timespec ts;
+
+		if (cond(arg))
+			return 0;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		ts.tv_sec = 0;
+		ts.tv_nsec = interval_us * 1000;
+		nanosleep(&ts, NULL);
+		if (interval_us < 20000)
+			interval_us *= 2;
+	}
+}

@@ -28,7 +28,8 @@ int err_prefix(struct err *e, int ret, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s%s", prefix, old);
+	snprintf(e->msg, sizeof(e->msg), "%s", prefix);
+	strncat(e->msg, old, sizeof(e->msg) - strlen(e->msg) - 1);
 	return ret;
 }
 

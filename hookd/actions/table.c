@@ -1,1 +1,19 @@
-/* placeholder: being written */
+/* The one list of action types. A new action is one file in actions/ and one row here. */
+#include <string.h>
+
+#include "action.h"
+
+extern const struct action_ops action_vfio;
+
+const struct action_ops *const action_table[] = {
+	&action_vfio,
+	NULL,
+};
+
+const struct action_ops *action_find(const char *name)
+{
+	for (size_t i = 0; action_table[i]; i++)
+		if (strcmp(action_table[i]->name, name) == 0)
+			return action_table[i];
+	return NULL;
+}

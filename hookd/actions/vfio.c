@@ -1,1 +1,369 @@
-/* placeholder: being written */
+/* [vfio]: move PCI devices (a GPU and its companion functions) to vfio-pci, and back on release.
+ * The rebind follows the kernel's sysfs ABI (Documentation/ABI/testing/sysfs-bus-pci):
+ * driver_override, then unbind from the current driver, then drivers_probe. */
+#include <errno.h>
+#include <string.h>
+
+#include "kmod.h"
+#include "pci.h"
+#include "plan.h"
+#include "sysfs.h"
+#include "journal.h"
+
+extern const struct action_ops action_vfio;
+
+#define VFIO_DRIVER "vfio-pci"
+#define VFIO_MODULE "vfio-pci"
+
+struct vfio_conf {
+	bool devices_auto;
+	struct pciaddr *devices;
+	size_t n_devices;
+	bool companions;
+};
+
+static void vfio_init(void *data)
+{
+	struct vfio_conf *c = data;
+
+	c->devices_auto = true;
+	c->companions = true;
+}
+
+static void vfio_free(void *data)
+{
+	free(((struct vfio_conf *)data)->devices);
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int vfio_set(void *data, const char *key, const char *value, struct err *e)
+{
+	struct vfio_conf *c = data;
+
+	if (strcmp(key, "companions") == 0) {
+		if (parse_bool(value, &c->companions) < 0)
+			return err_set(e, -EINVAL, "expected yes or no, got '%s'", value);
+		return 0;
+	}
+	if (strcmp(key, "devices") != 0)
+		return -ENOENT;
+	if (strcmp(value, "auto") == 0) {
+		c->devices_auto = true;
+		return 0;
+	}
+	_cleanup_free_ char *copy = xstrdup(value);
+	char *save = NULL;
+
+	c->devices_auto = false;
+	c->n_devices = 0;
+	for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+		struct pciaddr a;
+
+		if (pciaddr_parse(tok, &a) < 0)
+			return err_set(e, -EINVAL, "'%s' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)",
+				       tok);
+		c->devices = xrealloc(c->devices, (c->n_devices + 1) * sizeof(*c->devices));
+		c->devices[c->n_devices++] = a;
+	}
+	if (c->n_devices == 0)
+		return err_set(e, -EINVAL, "expected 'auto' or a list of PCI addresses");
+	return 0;
+}
+
+struct addr_list {
+	struct pciaddr *v;
+	size_t n;
+};
+
+static bool list_has(const struct addr_list *l, const struct pciaddr *a)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (pciaddr_equal(&l->v[i], a))
+			return true;
+	return false;
+}
+
+static void list_add(struct addr_list *l, const struct pciaddr *a)
+{
+	if (list_has(l, a))
+		return;
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = *a;
+}
+
+/* The devices to move: the listed (or the domain's) ones, each followed by its slot's other functions. */
+static int resolve_devices(const struct action_ctx *ctx, const struct vfio_conf *c, struct addr_list *out,
+			   struct err *e)
+{
+	const char *root = ctx->conf->root;
+	struct pciaddr *all = NULL;
+	size_t n_all = 0;
+	int r = 0;
+
+	if (c->companions) {
+		r = pci_scan(root, &all, &n_all, e);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < (c->devices_auto ? ctx->dom->n_hostdevs : c->n_devices); i++) {
+		const struct pciaddr *a = c->devices_auto ? &ctx->dom->hostdevs[i].address : &c->devices[i];
+		char buf[PCIADDR_STRLEN];
+
+		if (!pci_present(root, a)) {
+			r = err_set(e, -ENODEV, "%s: no such PCI device on this host (list them with `hookd devices`)",
+				    pciaddr_format(a, buf));
+			break;
+		}
+		list_add(out, a);
+		for (size_t k = 0; k < n_all; k++)
+			if (pciaddr_same_slot(&all[k], a))
+				list_add(out, &all[k]);
+	}
+	free(all);
+	return r;
+}
+
+/* vfio can only use a group whose endpoints all belong to the VM or to no host driver. */
+static int check_group(const char *root, const struct pciaddr *a, const struct addr_list *devs, struct err *e)
+{
+	char buf[PCIADDR_STRLEN], mbuf[PCIADDR_STRLEN];
+	struct pciaddr *members;
+	size_t n;
+	unsigned group;
+	int r = pci_iommu_group(root, a, &group);
+
+	if (r == -ENOENT)
+		return err_set(e, -ENODEV, "%s has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on, and VT-d/AMD-Vi in the firmware)",
+			       pciaddr_format(a, buf));
+	if (r < 0)
+		return err_set(e, r, "%s: cannot read its IOMMU group: %s", pciaddr_format(a, buf), strerror(-r));
+	r = pci_group_members(root, group, &members, &n, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		_cleanup_free_ char *drv = NULL;
+
+		if (list_has(devs, &members[i]) || pci_is_bridge(root, &members[i]))
+			continue;
+		if (pci_driver(root, &members[i], &drv) < 0 || !drv || !strcmp(drv, VFIO_DRIVER) ||
+		    !strcmp(drv, "pci-stub"))
+			continue;
+		_cleanup_free_ char *name = pci_name(root, &members[i]);
+		r = err_set(e, -EBUSY,
+			    "IOMMU group %u of %s is not viable: %s %s is bound to %s and is not passed to this VM; add it to devices= (or pass the whole group)",
+			    group, pciaddr_format(a, buf), pciaddr_format(&members[i], mbuf), name, drv);
+	}
+	free(members);
+	return r;
+}
+
+static void plan_bind(const struct action_ctx *ctx, const struct pciaddr *a, struct plan *p)
+{
+	const char *root = ctx->conf->root;
+	char buf[PCIADDR_STRLEN];
+	_cleanup_free_ char *drv = NULL, *name = pci_name(root, a);
+	_cleanup_free_ char *ovr = NULL, *unbind = NULL, *probe = sysfs_path(root, "/sys/bus/pci/drivers_probe");
+	struct step *st;
+
+	pciaddr_format(a, buf);
+	pci_driver(root, a, &drv);
+	if (drv && !strcmp(drv, VFIO_DRIVER)) {
+		plan_add(p, &action_vfio, "bind", buf, VFIO_DRIVER,
+			 xasprintf("%s %s: already on %s, nothing to do", buf, name, VFIO_DRIVER));
+		return;
+	}
+	st = plan_add(p, &action_vfio, "bind", buf, VFIO_DRIVER,
+		      xasprintf("%s %s: %s -> %s", buf, name, drv ? drv : "(no driver)", VFIO_DRIVER));
+	ovr = sysfs_path(root, "/sys/bus/pci/devices/%s/driver_override", buf);
+	step_add_write(st, ovr, VFIO_DRIVER);
+	if (drv) {
+		unbind = sysfs_path(root, "/sys/bus/pci/drivers/%s/unbind", drv);
+		step_add_write(st, unbind, buf);
+	}
+	step_add_write(st, probe, buf);
+}
+
+static int vfio_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
+		     struct err *e)
+{
+	const struct vfio_conf *c = data;
+	struct addr_list devs = { 0 };
+	struct step *st;
+	int r;
+
+	if (phase != PHASE_PREPARE)
+		return 0;
+	r = resolve_devices(ctx, c, &devs, e);
+	for (size_t i = 0; r == 0 && i < devs.n; i++)
+		r = check_group(ctx->conf->root, &devs.v[i], &devs, e);
+	if (r == 0 && devs.n) {
+		bool loaded = sysfs_exists(ctx->conf->root, "/sys/bus/pci/drivers/" VFIO_DRIVER);
+
+		st = plan_add(p, &action_vfio, "load-module", VFIO_MODULE, "",
+			      xasprintf("load module %s through libkmod%s", VFIO_MODULE,
+					loaded ? " (already loaded: nothing to do)" : ""));
+		st->revertible = false;
+		for (size_t i = 0; i < devs.n; i++)
+			plan_bind(ctx, &devs.v[i], p);
+	}
+	free(devs.v);
+	return r;
+}
+
+/* saved = "<driver>;<driver_override>", each empty when none. */
+static int vfio_observe(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e)
+{
+	_cleanup_free_ char *drv = NULL, *ovr = NULL;
+	struct pciaddr a;
+	int r;
+
+	if (pciaddr_parse(st->target, &a) < 0)
+		return err_set(e, -EINVAL, "bad address '%s'", st->target);
+	r = pci_driver(ctx->conf->root, &a, &drv);
+	if (r == 0)
+		r = pci_driver_override(ctx->conf->root, &a, &ovr);
+	if (r < 0)
+		return err_set(e, r, "%s: cannot read its driver: %s", st->target, strerror(-r));
+	*saved = xasprintf("%s;%s", drv ? drv : "", ovr);
+	return 0;
+}
+
+struct bound_wait {
+	const char *root;
+	struct pciaddr addr;
+	const char *want; /* NULL: unbound */
+};
+
+static bool driver_is(void *arg)
+{
+	struct bound_wait *w = arg;
+	_cleanup_free_ char *drv = NULL;
+
+	if (pci_driver(w->root, &w->addr, &drv) < 0)
+		return false;
+	return w->want ? drv && !strcmp(drv, w->want) : !drv;
+}
+
+/* Unbinds dev from drv in a child process with a bound, and waits until the kernel shows it unbound. */
+static int unbind(const struct action_ctx *ctx, const char *dev, const char *drv, struct err *e)
+{
+	_cleanup_free_ char *path = xasprintf("/sys/bus/pci/drivers/%s/unbind", drv);
+	struct bound_wait w = { ctx->conf->root, { 0 }, NULL };
+	unsigned t = ctx->conf->timeout_ms;
+	int r = sysfs_write_bounded(ctx->conf->root, path, dev, t);
+
+	if (r == -ETIMEDOUT)
+		return err_set(e, r, "%s: driver %s did not let go of the device within %u ms (a process may hold it open: check `fuser -v /dev/dri/* /dev/nvidia*`); the unbind was abandoned",
+			       dev, drv, t);
+	if (r < 0 && r != -ENODEV)
+		return err_set(e, r, "%s: unbind from %s failed: %s", dev, drv, strerror(-r));
+	pciaddr_parse(dev, &w.addr);
+	if (sysfs_wait(driver_is, &w, t) < 0)
+		return err_set(e, -ETIMEDOUT, "%s: still bound to %s %u ms after unbind", dev, drv, t);
+	return 0;
+}
+
+static int vfio_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
+{
+	const char *root = ctx->conf->root;
+	_cleanup_free_ char *drv = NULL, *ovr = NULL;
+	struct bound_wait w = { root, { 0 }, VFIO_DRIVER };
+	int r;
+
+	(void)saved;
+	if (strcmp(st->op, "load-module") == 0)
+		return kmod_ensure_pci_driver(root, VFIO_DRIVER, VFIO_MODULE, ctx->conf->timeout_ms, e);
+	if (pciaddr_parse(st->target, &w.addr) < 0 || pci_driver(root, &w.addr, &drv) < 0)
+		return err_set(e, -ENODEV, "%s: device is gone", st->target);
+	if (drv && !strcmp(drv, VFIO_DRIVER))
+		return 0;
+	ovr = xasprintf("/sys/bus/pci/devices/%s/driver_override", st->target);
+	r = sysfs_write(root, ovr, VFIO_DRIVER);
+	if (r < 0)
+		return err_set(e, r, "%s: cannot set driver_override: %s", st->target, strerror(-r));
+	if (drv) {
+		r = unbind(ctx, st->target, drv, e);
+		if (r < 0)
+			return r;
+	}
+	r = sysfs_write_bounded(root, "/sys/bus/pci/drivers_probe", st->target, ctx->conf->timeout_ms);
+	if (r < 0)
+		return err_set(e, r, "%s: drivers_probe failed: %s", st->target, strerror(-r));
+	if (sysfs_wait(driver_is, &w, ctx->conf->timeout_ms) < 0) {
+		_cleanup_free_ char *now = NULL;
+
+		pci_driver(root, &w.addr, &now);
+		return err_set(e, -EIO, "%s: not bound to %s after drivers_probe (now: %s); is vfio-pci usable on this kernel?",
+			       st->target, VFIO_DRIVER, now ? now : "no driver");
+	}
+	return 0;
+}
+
+/* Gives the device back to the driver it had. Already back (libvirt reattaches managed hostdevs
+ * before release) is success. */
+static int vfio_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+{
+	const char *root = ctx->conf->root;
+	_cleanup_free_ char *orig = xstrdup(rec->saved), *cur = NULL, *ovr_now = NULL;
+	_cleanup_free_ char *ovr_path = xasprintf("/sys/bus/pci/devices/%s/driver_override", rec->target);
+	char *orig_ovr = strchr(orig, ';');
+	struct bound_wait w = { root, { 0 }, NULL };
+	int r;
+
+	if (strcmp(rec->op, "bind") != 0)
+		return 0;
+	if (orig_ovr)
+		*orig_ovr++ = '\0';
+	if (pciaddr_parse(rec->target, &w.addr) < 0 || !pci_present(root, &w.addr))
+		return 0; /* the device is gone (hot-unplugged): nothing left to give back */
+	r = pci_driver(root, &w.addr, &cur);
+	if (r == 0)
+		r = pci_driver_override(root, &w.addr, &ovr_now);
+	if (r < 0)
+		return err_set(e, r, "%s: cannot read its driver: %s", rec->target, strerror(-r));
+	if (strcmp(ovr_now, orig_ovr ? orig_ovr : "") != 0) {
+		r = sysfs_write(root, ovr_path, orig_ovr && orig_ovr[0] ? orig_ovr : "\n");
+		if (r < 0)
+			return err_set(e, r, "%s: cannot restore driver_override: %s", rec->target, strerror(-r));
+	}
+	if (strcmp(cur ? cur : "", orig) == 0)
+		return 0;
+	if (!cur || strcmp(cur, rec->value) != 0)
+		return 0; /* bound elsewhere by someone else since: not ours to undo */
+	r = unbind(ctx, rec->target, cur, e);
+	if (r < 0 || !orig[0])
+		return r;
+	w.want = orig;
+	_cleanup_free_ char *bind = xasprintf("/sys/bus/pci/drivers/%s/bind", orig);
+	if (!sysfs_exists(root, bind) || sysfs_write_bounded(root, bind, rec->target, ctx->conf->timeout_ms) < 0) {
+		/* The driver is not loaded now (a [modules] step may bring it back later): let the bus decide. */
+		sysfs_write_bounded(root, "/sys/bus/pci/drivers_probe", rec->target, ctx->conf->timeout_ms);
+		if (!sysfs_exists(root, bind))
+			return 0;
+	}
+	if (sysfs_wait(driver_is, &w, ctx->conf->timeout_ms) < 0)
+		return err_set(e, -EIO, "%s: could not give the device back to %s", rec->target, orig);
+	return 0;
+}
+
+const struct action_ops action_vfio = {
+	.name = "vfio",
+	.data_size = sizeof(struct vfio_conf),
+	.init = vfio_init,
+	.set = vfio_set,
+	.free_data = vfio_free,
+	.plan = vfio_plan,
+	.observe = vfio_observe,
+	.apply = vfio_apply,
+	.revert = vfio_revert,
+};

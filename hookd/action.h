@@ -1,0 +1,47 @@
+/* The table of action types: the engine and the config loader only ever go through these ops. */
+#ifndef HOOKD_ACTION_H
+#define HOOKD_ACTION_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "domain.h"
+#include "util.h"
+
+struct plan;
+struct step;
+struct journal_rec;
+
+/* What an action sees while planning or acting. */
+struct action_ctx {
+	const struct hookd_conf *conf;
+	const struct domain *dom; /* NULL while reverting from a journal alone */
+	const char *vm;
+};
+
+/* The phases of the libvirt lifecycle that carry steps. */
+enum phase { PHASE_PREPARE, PHASE_STARTED, PHASE_RELEASE, PHASE_NONE };
+
+struct action_ops {
+	const char *name; /* the INI section */
+	size_t data_size;
+	void (*init)(void *data);
+	/* -ENOENT for an unknown key, -EINVAL for a bad value (e->msg says why, without file:line). */
+	int (*set)(void *data, const char *key, const char *value, struct err *e);
+	/* Checks the section once all its keys are read. May be NULL. */
+	int (*finish)(void *data, struct err *e);
+	void (*free_data)(void *data);
+	/* Appends this section's steps for phase to plan; reads the system, changes nothing. */
+	int (*plan)(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *plan,
+		    struct err *e);
+	/* Reads what step is about to change, as a string the journal keeps for revert. */
+	int (*observe)(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e);
+	int (*apply)(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e);
+	/* Undoes a journaled step. Must succeed when the change never happened or was undone already. */
+	int (*revert)(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e);
+};
+
+extern const struct action_ops *const action_table[];
+const struct action_ops *action_find(const char *name);
+
+#endif

@@ -1,0 +1,33 @@
+/* hookd.conf: the global settings (where the per-VM INI files, the journals and the root are). */
+#ifndef HOOKD_CONF_H
+#define HOOKD_CONF_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_NONE };
+
+struct hookd_conf {
+	char *path;        /* the file read, or NULL when defaults apply */
+	char *root;        /* where /sys, /proc, /dev, /run are found; "/" on a real host */
+	char *hooks_dir;   /* per-VM INI files */
+	char *state_dir;   /* journals and the lock */
+	unsigned timeout_ms; /* bound on every wait for the kernel */
+	enum log_target log;
+	bool state_dir_set; /* else state_dir follows root: <root>/run/hookd */
+};
+
+/* Loads path (HOOKD_CONF_FILE when NULL). A missing file gives the defaults unless must_exist. */
+int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct err *e);
+void conf_free(struct hookd_conf *c);
+/* Overrides root (the CLI's --root); a state_dir not set in the file follows it. */
+void conf_set_root(struct hookd_conf *c, const char *root);
+/* "<hooks_dir>/<vm>.ini"; NULL when vm is not a usable file name (empty, '/', "." or ".."). */
+char *conf_vm_ini_path(const struct hookd_conf *c, const char *vm);
+/* Joins the root prefix and an absolute path ("/sys/..."). */
+char *conf_rooted(const struct hookd_conf *c, const char *abs_path);
+/* hookd runs as root: refuses a config file not owned by root or writable by group or others. */
+int conf_check_owner(int fd, const char *path, struct err *e);
+
+#endif

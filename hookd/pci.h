@@ -1,0 +1,27 @@
+/* PCI devices through libpci (sysfs method, under the root prefix) and their sysfs attributes. */
+#ifndef HOOKD_PCI_H
+#define HOOKD_PCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pciaddr.h"
+#include "util.h"
+
+/* Every PCI device present under root, sorted; libpci does the enumeration. */
+int pci_scan(const char *root, struct pciaddr **out, size_t *n, struct err *e);
+/* "NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204]", from pci.ids; ids alone when unknown. */
+char *pci_name(const char *root, const struct pciaddr *a);
+bool pci_present(const char *root, const struct pciaddr *a);
+/* The bound driver's name, or NULL (unbound); -errno only on unexpected errors. */
+int pci_driver(const char *root, const struct pciaddr *a, char **out);
+/* The IOMMU group number; -ENOENT when the device has none (IOMMU off). */
+int pci_iommu_group(const char *root, const struct pciaddr *a, unsigned *out);
+/* Every device of an IOMMU group, sorted. */
+int pci_group_members(const char *root, unsigned group, struct pciaddr **out, size_t *n, struct err *e);
+/* PCI bridges (class 0x0604) are not endpoints: the IOMMU-group viability rule skips them. */
+bool pci_is_bridge(const char *root, const struct pciaddr *a);
+/* driver_override as the kernel shows it; "" for "(null)". */
+int pci_driver_override(const char *root, const struct pciaddr *a, char **out);
+
+#endif

@@ -1,0 +1,28 @@
+/* Every kernel-facing file operation, always under the root prefix (hookd.conf `root`). */
+#ifndef HOOKD_SYSFS_H
+#define HOOKD_SYSFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/* A rooted path: "<root><abs>", abs given printf-style and starting with '/'. Caller frees. */
+char *sysfs_path(const char *root, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool sysfs_exists(const char *root, const char *abs);
+/* Reads a small attribute file, trailing white space removed. */
+int sysfs_read(const char *root, const char *abs, char **out);
+/* One write(2) of value, as the kernel expects for attributes; -errno of the write on failure. */
+int sysfs_write(const char *root, const char *abs, const char *value);
+/* Like sysfs_write, but done by a child process that is abandoned after timeout_ms (-ETIMEDOUT):
+ * some writes (unbind of a driver spinning in remove) can block in the kernel for ever. */
+int sysfs_write_bounded(const char *root, const char *abs, const char *value, unsigned timeout_ms);
+/* The last component of a symlink's target ("nvidia" for .../driver); -ENOENT when absent. */
+int sysfs_link_name(const char *root, const char *abs, char **out);
+/* Sorted names in a directory (without . and ..). */
+int sysfs_list(const char *root, const char *abs, char ***names, size_t *n);
+void sysfs_list_free(char **names, size_t n);
+/* Polls cond(arg) until true or timeout_ms passes, with short growing intervals (no fixed sleep). */
+int sysfs_wait(bool (*cond)(void *arg), void *arg, unsigned timeout_ms);
+
+#endif

@@ -1,0 +1,23 @@
+/* A VM's INI file: its sections, in file order, each parsed by its action. */
+#ifndef HOOKD_VMCONFIG_H
+#define HOOKD_VMCONFIG_H
+
+#include "action.h"
+
+struct vm_section {
+	const struct action_ops *ops;
+	unsigned line; /* of the [section] header */
+	void *data;    /* the action's settings */
+};
+
+struct vm_config {
+	char *path;
+	struct vm_section *sections;
+	size_t n_sections;
+};
+
+/* Loads path; -ENOENT (no message) when it does not exist. Errors name file:line. */
+int vmconfig_load(const char *path, struct vm_config **out, struct err *e);
+void vmconfig_free(struct vm_config *c);
+
+#endif
