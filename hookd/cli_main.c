@@ -66,7 +66,7 @@ static int parse_cmd_opts(struct cli *c, int argc, char **argv)
 	};
 	int o;
 
-	optind = 1;
+	optind = 0; /* GNU getopt: 0 re-initialises, so options after positionals are found */
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'x': c->xml_path = optarg; break;

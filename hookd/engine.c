@@ -209,14 +209,16 @@ int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const ch
 	for (size_t i = 0; r >= 0 && i < plan->n; i++) {
 		r = apply_step(ctx, j, &plan->steps[i], e);
 		if (r < 0)
-			err_prefix(e, r, "step %zu [%s] %s: ", i + 1, plan->steps[i].ops->name, plan->steps[i].desc);
+			err_prefix(e, r, "[%s] ", plan->steps[i].ops->name);
 	}
 	if (r < 0) {
 		struct err re;
+		size_t len = strlen(e->msg);
 
 		if (revert_all(ctx, j, &re) < 0)
-			snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg), "; rollback incomplete: %s",
-				 re.msg);
+			snprintf(e->msg + len, sizeof(e->msg) - len, "; rollback incomplete: %s", re.msg);
+		else
+			snprintf(e->msg + len, sizeof(e->msg) - len, " (everything done was rolled back)");
 	}
 	journal_free(j);
 	return r;

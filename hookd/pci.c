@@ -43,7 +43,6 @@ static int cmp_addr(const void *a, const void *b)
 static struct pci_access *pci_open(const char *root, struct err *e)
 {
 	_cleanup_free_ char *sys = sysfs_path(root, "/sys/bus/pci");
-	_cleanup_free_ char *sysroot = sysfs_path(root, "/sys");
 	struct pci_access *volatile pacc;
 
 	if (access(sys, F_OK) < 0) {
@@ -59,7 +58,7 @@ static struct pci_access *pci_open(const char *root, struct err *e)
 		err_set(e, -EIO, "libpci: %s", pci_errmsg);
 		return NULL; /* pacc is leaked on purpose: libpci's state is unknown after an error */
 	}
-	pci_set_param(pacc, "sysfs.path", sysroot);
+	pci_set_param(pacc, "sysfs.path", sys); /* libpci reads <sysfs.path>/devices */
 	pci_init(pacc);
 	pci_scan_bus(pacc);
 	return pacc;
