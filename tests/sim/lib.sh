@@ -1,0 +1,69 @@
+# Sourced by tests/sim/test_*.sh: a private temp root, the shim, and assertions.
+# CMake passes SIM_MKROOT, SIM_SHIM, SIM_PCILIST, HOOKD_BIN, HOOKD_HOOK, HOOKD_APPLY.
+set -euo pipefail
+
+: "${SIM_MKROOT:?run through ctest (SIM_MKROOT unset)}"
+: "${SIM_SHIM:?run through ctest (SIM_SHIM unset)}"
+
+T=$(mktemp -d /tmp/hookd-sim.XXXXXX)
+R=$T/root
+BG_PIDS=()
+cleanup() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+FAILS=0
+fail() {
+	echo "FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+ok() { echo "ok: $*"; }
+finish() {
+	if ((FAILS)); then
+		echo "$FAILS check(s) failed" >&2
+		exit 1
+	fi
+	echo "all checks passed"
+}
+
+# Fresh fixture root; keeps its canonical dump in $T/dump.orig.
+mkroot() {
+	rm -rf "$R"
+	"$SIM_MKROOT" "$R" --preset gpu
+	"$SIM_MKROOT" --dump "$R" >"$T/dump.orig"
+}
+
+# Runs a command with the simulated kernel in front of it.
+sim() { env LD_PRELOAD="$SIM_SHIM" HOOKD_SIM_ROOT="$R" "$@"; }
+
+# swrite REL VALUE: one open+write+close of VALUE to $R/REL, as the kernel would see it.
+# (bash's own printf goes through stdio, whose writes an LD_PRELOAD shim cannot see.)
+swrite() { sim "$SIM_WRITE" "$R/$1" "$2"; }
+
+# driver BDF: the driver a device is bound to ("" when unbound).
+driver() {
+	local l
+	l=$(readlink "$R/sys/bus/pci/devices/$1/driver" 2>/dev/null) || { echo ""; return 0; }
+	basename "$l"
+}
+override() { cat "$R/sys/bus/pci/devices/$1/driver_override"; }
+
+expect_eq() { # GOT WANT WHAT
+	if [[ "$1" == "$2" ]]; then ok "$3"; else fail "$3: got '$1', want '$2'"; fi
+}
+expect_file() { if [[ -e "$R/$1" ]]; then ok "$1 exists"; else fail "$1 missing"; fi; }
+expect_nofile() { if [[ ! -e "$R/$1" ]]; then ok "$1 absent"; else fail "$1 should not exist"; fi; }
+expect_same_tree() { # WHAT
+	"$SIM_MKROOT" --dump "$R" >"$T/dump.now"
+	if diff -u "$T/dump.orig" "$T/dump.now" >"$T/dump.diff"; then
+		ok "$1: tree identical to the original"
+	else
+		fail "$1: tree differs from the original:"
+		head -40 "$T/dump.diff" >&2
+	fi
+}
