@@ -48,7 +48,7 @@ static const char *shown(const char *v, char buf[static 48])
 {
 	size_t i;
 
-	for (i = 0; v[i] && i < 40; i++)
+	for (i = 0; i < 40 && v[i]; i++)
 		buf[i] = iscntrl((unsigned char)v[i]) ? '?' : v[i];
 	strcpy(buf + i, v[i] ? "..." : "");
 	return buf;
