@@ -17,6 +17,7 @@ struct action_ctx {
 	const struct hookd_conf *conf;
 	const struct domain *dom; /* NULL while reverting from a journal alone */
 	const char *vm;
+	bool describe; /* name devices in step descriptions (pci.ids costs ~20 ms: not on the hook's path) */
 };
 
 /* The phases of the libvirt lifecycle that carry steps. */

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 			r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
 		return 1;
 	}
-	if (conf_load(NULL, false, &conf, &e) < 0) {
+	if (conf_load(getenv("HOOKD_CONF"), false, &conf, &e) < 0) {
 		fprintf(stderr, "hookd: %s\n", e.msg);
 		free(xml);
 		return 1;

@@ -216,7 +216,7 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 	struct vm_config *cfg = NULL;
 	struct domain *dom = NULL;
 	struct plan *plan = NULL;
-	struct action_ctx ctx = { .conf = &c->conf };
+	struct action_ctx ctx = { .conf = &c->conf, .describe = true };
 	enum phase ph = PHASE_PREPARE;
 	struct err e;
 	int r, code = EXIT_OK;

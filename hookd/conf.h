@@ -18,7 +18,9 @@ struct hookd_conf {
 	bool state_dir_set; /* else state_dir follows root: <root>/run/hookd */
 };
 
-/* Loads path (HOOKD_CONF_FILE when NULL). A missing file gives the defaults unless must_exist. */
+/* Loads path (HOOKD_CONF_FILE when NULL). A missing file gives the defaults unless must_exist.
+ * The hook executables pass $HOOKD_CONF: libvirtd runs hooks with only LC_ALL, PATH and HOME, so
+ * that variable exists only where tests and benchmarks set it. */
 int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct err *e);
 void conf_free(struct hookd_conf *c);
 /* Overrides root (the CLI's --root); a state_dir not set in the file follows it. */

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		drain_stdin();
 		return 0;
 	}
-	if (conf_load(NULL, false, &conf, &e) < 0) {
+	if (conf_load(getenv("HOOKD_CONF"), false, &conf, &e) < 0) {
 		drain_stdin();
 		fprintf(stderr, "hookd: %s\n", e.msg);
 		return 1;

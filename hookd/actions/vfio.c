@@ -171,7 +171,7 @@ static void plan_bind(const struct action_ctx *ctx, const struct pciaddr *a, str
 {
 	const char *root = ctx->conf->root;
 	char buf[PCIADDR_STRLEN];
-	_cleanup_free_ char *drv = NULL, *name = pci_name(root, a);
+	_cleanup_free_ char *drv = NULL, *name = ctx->describe ? pci_name(root, a) : xstrdup("");
 	_cleanup_free_ char *ovr = NULL, *unbind = NULL, *probe = sysfs_path(root, "/sys/bus/pci/drivers_probe");
 	struct step *st;
 
@@ -179,11 +179,11 @@ static void plan_bind(const struct action_ctx *ctx, const struct pciaddr *a, str
 	pci_driver(root, a, &drv);
 	if (drv && !strcmp(drv, VFIO_DRIVER)) {
 		plan_add(p, &action_vfio, "bind", buf, VFIO_DRIVER,
-			 xasprintf("%s %s: already on %s, nothing to do", buf, name, VFIO_DRIVER));
+			 xasprintf("%s%s%s: already on %s, nothing to do", buf, name[0] ? " " : "", name, VFIO_DRIVER));
 		return;
 	}
 	st = plan_add(p, &action_vfio, "bind", buf, VFIO_DRIVER,
-		      xasprintf("%s %s: %s -> %s", buf, name, drv ? drv : "(no driver)", VFIO_DRIVER));
+		      xasprintf("%s%s%s: %s -> %s", buf, name[0] ? " " : "", name, drv ? drv : "(no driver)", VFIO_DRIVER));
 	ovr = sysfs_path(root, "/sys/bus/pci/devices/%s/driver_override", buf);
 	step_add_write(st, ovr, VFIO_DRIVER);
 	if (drv) {
