@@ -766,7 +766,6 @@ static int cookie_close(void *c)
 
 static FILE *sim_fopen(FILE *(*real)(const char *, const char *), const char *path, const char *mode)
 {
-	ensure_init();
 	int flags = strchr(mode, '+') ? O_RDWR : strchr(mode, 'w') || strchr(mode, 'a') ? O_WRONLY : O_RDONLY;
 	if (strchr(mode, 'w'))
 		flags |= O_TRUNC;
@@ -793,5 +792,14 @@ static FILE *sim_fopen(FILE *(*real)(const char *, const char *), const char *pa
 	return f;
 }
 
-FILE *fopen(const char *path, const char *mode) { return sim_fopen(real_fopen, path, mode); }
-FILE *fopen64(const char *path, const char *mode) { return sim_fopen(real_fopen64, path, mode); }
+FILE *fopen(const char *path, const char *mode)
+{
+	ensure_init(); /* before real_fopen is read */
+	return sim_fopen(real_fopen, path, mode);
+}
+
+FILE *fopen64(const char *path, const char *mode)
+{
+	ensure_init();
+	return sim_fopen(real_fopen64, path, mode);
+}
