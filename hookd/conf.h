@@ -29,7 +29,7 @@ void conf_set_root(struct hookd_conf *c, const char *root);
 char *conf_vm_ini_path(const struct hookd_conf *c, const char *vm);
 /* Joins the root prefix and an absolute path ("/sys/..."). */
 char *conf_rooted(const struct hookd_conf *c, const char *abs_path);
-/* hookd runs as root: refuses a config file not owned by root or writable by group or others. */
+/* hookd runs as root: refuses a config file owned by another user, or writable by group or others. */
 int conf_check_owner(int fd, const char *path, struct err *e);
 
 #endif
