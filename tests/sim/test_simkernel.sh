@@ -136,6 +136,9 @@ else
 fi
 expect_same_tree "after faults"
 
+# fopen of an ordinary file as a process's first interposed call (libselinux does this at load)
+sim "$SIM_WRITE" --stdio "$T/plain" hello && expect_eq "$(cat "$T/plain")" hello "stdio write to a plain file"
+
 # safety net: with the shim active, the real /sys is never opened for writing
 if err=$(sim "$SIM_WRITE" --stdio /sys/hookd-sim-guard-probe x 2>&1); then
 	fail "opening a real /sys path for writing was allowed"

@@ -211,6 +211,21 @@ case_already_on_vfio_is_noop() {
 	expect_same_tree "after prepare and release"
 }
 
+case_plan_touches_nothing() {
+	setup 01:00.0
+	local w0
+	w0=$(cat "$R/.sim/write_count")
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_rc 0 plan
+	[[ "$OUT" == *$GPU* && "$OUT" == *$HDA* ]] && ok "plan names both functions" || fail "plan output: $OUT"
+	hookd plan win11 --xml "$T/win11.xml" --json
+	expect_rc 0 "plan --json"
+	[[ "$OUT" == \{* || "$OUT" == \[* ]] && ok "plan --json prints JSON" || fail "plan --json output: $OUT"
+	expect_eq "$(cat "$R/.sim/write_count")" "$w0" "plan made no kernel write"
+	expect_nojournal
+	expect_same_tree "after plan"
+}
+
 case=${1:?usage: test_vfio.sh CASE}
 declare -F "case_$case" >/dev/null || { echo "unknown case $case" >&2; exit 2; }
 "case_$case"
