@@ -54,14 +54,73 @@ QEMU_CONF=/etc/libvirt/qemu.conf
 PREFIX=hookd-lv-            # every domain this test defines is named so
 VSH_T=120                   # libvirt has no hook timeout: bound every virsh call ourselves
 
-# ---- 0. refuse to share the machine with a libvirt we did not start -------------------
 live_pids() { ps -o pid=,stat= -C "$1" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }' | paste -sd,; }
+# stop_daemon PID NAME: only if PID is still a NAME process (a stale pid may be reused).
+stop_daemon() {
+  local p=$1 name=$2
+  [ "$(ps -o comm= -p "$p" 2>/dev/null)" = "$name" ] || return 0
+  kill "$p" 2>/dev/null
+  for _ in $(seq 200); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.05; done
+  echo "WARNING: $name pid $p did not exit within 10 s" >&2; return 1
+}
+# Our domains only (by name): leftovers of an interrupted run, and whatever a failed case
+# left running, so that one failure does not cascade into the next case.
+drop_our_domains() {
+  local d
+  for d in $(timeout 20 virsh list --all --name 2>/dev/null | grep "^$PREFIX"); do
+    timeout 30 virsh destroy "$d" >/dev/null 2>&1; timeout 30 virsh undefine "$d" >/dev/null 2>&1
+  done
+}
+
+# ---- 0. undo log: every change outside the work dir, recorded BEFORE it is made -------
+# Kept under /var/lib (not the work dir) so that a run killed with SIGKILL (a ctest
+# timeout) is repaired by the next run. Lines, replayed newest first:
+#   daemon PID NAME   a daemon this test started: our domains destroyed, then stopped
+#   restore PATH      put back the copy in $UNDO_DIR (or delete PATH if there was none)
+#   rm PATH | rmdir PATH | mode PATH UID:GID OCTAL
+UNDO_DIR=/var/lib/hookd-libvirt-test UNDO=/var/lib/hookd-libvirt-test/undo
+undo_all() {
+  local op path arg b
+  [ -f "$UNDO" ] || return 0
+  tac "$UNDO" | while read -r op path arg; do
+    b=$UNDO_DIR/$(echo "$path" | tr / _)
+    case $op in
+      daemon) if [ "$arg" = libvirtd ] && [ "$(ps -o comm= -p "$path" 2>/dev/null)" = libvirtd ]; then
+                drop_our_domains; fi
+              stop_daemon "$path" "$arg" ;;
+      restore) rm -f "$path"
+               if [ -e "$b" ] || [ -L "$b" ]; then cp -a "$b" "$path" || echo "WARNING: cannot restore $path from $b" >&2; fi ;;
+      rm) rm -f "$path" ;;
+      rmdir) rmdir "$path" 2>/dev/null ;;
+      mode) chown "${arg% *}" "$path"; chmod "${arg#* }" "$path" ;;
+    esac
+  done
+  rm -rf "$UNDO_DIR"
+}
+if [ -f "$UNDO" ]; then
+  say "an earlier run was killed before restoring; undoing its changes:"; sed 's/^/    /' "$UNDO"
+  undo_all
+fi
+# backup FILE: copy FILE (or symlink) aside, then remove it; at exit it comes back as it was.
+backup() {
+  local f=$1 b; b=$UNDO_DIR/$(echo "$1" | tr / _)
+  if [ -e "$f" ] || [ -L "$f" ]; then cp -a "$f" "$b" || die "cannot back up $f"; fi
+  echo "restore $f" >> "$UNDO"; sync "$UNDO"
+  rm -f "$f"
+}
+mkdir_track() {             # mkdir -p that records each directory it creates
+  [ -d "$1" ] && return 0
+  mkdir_track "$(dirname "$1")"
+  echo "rmdir $1" >> "$UNDO"; mkdir "$1"
+}
+
+# ---- 1. refuse to share the machine with a libvirt we did not start -------------------
 for d in libvirtd virtqemud; do
   p=$(live_pids "$d")
   [ -z "$p" ] || die "a $d is already running (pid $p); this test starts and stops its own: stop it first"
 done
 
-# ---- 1. packages (a fresh Debian 12 has none of them) ---------------------------------
+# ---- 2. packages (a fresh Debian 12 has none of them) ---------------------------------
 if ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null \
    || ! command -v virtlogd >/dev/null || ! command -v qemu-system-x86_64 >/dev/null; then
   say "installing libvirt + qemu"
@@ -77,72 +136,23 @@ mkdir -p "$W"; chmod 0755 "$W"
 ROOT=$W/root HOOKSD=$W/hooks.d STATE=$W/state CALLS=$W/hook-calls.log
 mkdir -p "$HOOKSD" "$STATE"; : > "$CALLS"
 say "work dir $W"
-
-# ---- 2. undo log: every change outside the work dir, recorded BEFORE it is made -------
-# Kept under /var/lib (not the work dir) so that a run killed with SIGKILL (a ctest
-# timeout) is repaired by the next run. Lines, replayed newest first:
-#   restore PATH      put back the copy in $UNDO_DIR (or delete PATH if there was none)
-#   rm PATH | rmdir PATH | mode PATH UID:GID OCTAL
-UNDO_DIR=/var/lib/hookd-libvirt-test UNDO=/var/lib/hookd-libvirt-test/undo
-undo_all() {
-  local op path arg b
-  [ -f "$UNDO" ] || return 0
-  tac "$UNDO" | while read -r op path arg; do
-    b=$UNDO_DIR/$(echo "$path" | tr / _)
-    case $op in
-      restore) rm -f "$path"
-               if [ -e "$b" ] || [ -L "$b" ]; then cp -a "$b" "$path" || echo "WARNING: cannot restore $path from $b" >&2; fi ;;
-      rm) rm -f "$path" ;;
-      rmdir) rmdir "$path" 2>/dev/null ;;
-      mode) chown "${arg% *}" "$path"; chmod "${arg#* }" "$path" ;;
-    esac
-  done
-  rm -rf "$UNDO_DIR"
-}
-if [ -f "$UNDO" ]; then
-  say "an earlier run was killed before restoring; undoing its changes:"; sed 's/^/    /' "$UNDO"
-  undo_all
-fi
 mkdir -p "$UNDO_DIR"; chmod 0700 "$UNDO_DIR"; : > "$UNDO"
-# backup FILE: copy FILE (or symlink) aside, then remove it; at exit it comes back as it was.
-backup() {
-  local f=$1 b; b=$UNDO_DIR/$(echo "$1" | tr / _)
-  if [ -e "$f" ] || [ -L "$f" ]; then cp -a "$f" "$b" || die "cannot back up $f"; fi
-  echo "restore $f" >> "$UNDO"; sync "$UNDO"
-  rm -f "$f"
-}
-mkdir_track() {             # mkdir -p that records each directory it creates
-  [ -d "$1" ] && return 0
-  mkdir_track "$(dirname "$1")"
-  echo "rmdir $1" >> "$UNDO"; mkdir "$1"
-}
-
-OUR_DAEMONS=()              # pidfiles of daemons this test started (libvirtd first)
-stop_pid() {                # stop a daemon by its own pidfile; wait up to 10 s
-  local pf=$1 p
-  [ -s "$pf" ] || return 0; p=$(cat "$pf"); kill -0 "$p" 2>/dev/null || return 0
-  kill "$p"
-  for _ in $(seq 200); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.05; done
-  echo "WARNING: $pf pid $p did not exit" >&2; return 1
-}
 cleanup() {
-  local rc=$? pf
+  local rc=$?
   trap - EXIT INT TERM
   [ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
-  if [[ " ${OUR_DAEMONS[*]} " == *" /run/libvirtd.pid "* ]] && [ -n "$(live_pids libvirtd)" ]; then
-    drop_our_domains
-  fi
-  for pf in "${OUR_DAEMONS[@]}"; do stop_pid "$pf"; done
   undo_all
   if [ -z "$KEEP" ] && [ "$rc" = 0 ]; then rm -rf "$W"; else echo "work dir kept: $W" >&2; fi
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'echo "[libvirt-cycle] interrupted" >&2; exit 130' INT
-trap 'echo "[libvirt-cycle] terminated (watchdog: 540 s?)" >&2; exit 143' TERM
+trap 'echo "[libvirt-cycle] terminated (by the 540 s watchdog?)" >&2; exit 143' TERM
 # Stay inside ctest's TIMEOUT (600 s): past 540 s, stop and restore rather than be killed.
-( exec </dev/null >/dev/null 2>&1; sleep 540 & s=$!; trap 'kill $s; exit 0' TERM
-  wait $s && kill -TERM $$ ) &
+# Polls so that it ends with this script (its parent changes) and never signals a reused pid.
+( exec </dev/null >/dev/null 2>&1
+  for _ in $(seq 540); do sleep 1; [ "$(ps -o ppid= -p $BASHPID | tr -d ' ')" = $$ ] || exit 0; done
+  kill -TERM $$ ) &
 WATCHDOG=$!
 
 # ---- 3. simulated root + hookd.conf ----------------------------------------------------
@@ -197,19 +207,20 @@ fi
 DENV=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
       "LIBVIRT_LOG_OUTPUTS=3:file:$W/libvirtd.log")
 [ -n "$REAPER" ] && [ -x "$REAPER" ] || REAPER=
-if [ -z "$(live_pids virtlogd)" ]; then
+if [ -z "$(live_pids virtlogd)" ]; then    # a virtlogd already running is used as is
   "${DENV[@]}" virtlogd -d || die "virtlogd -d failed"
-  OUR_DAEMONS+=(/run/virtlogd.pid)
+  echo "daemon $(cat /run/virtlogd.pid) virtlogd" >> "$UNDO"
 fi
 start_libvirtd() {
   local t0; t0=$(ms)
   setsid $REAPER "${DENV[@]}" libvirtd -d </dev/null >>"$W/libvirtd.out" 2>&1 &
   for _ in $(seq 1200); do timeout 5 virsh -q version >/dev/null 2>&1 && break; sleep 0.05; done
+  [ -s /run/libvirtd.pid ] && echo "daemon $(cat /run/libvirtd.pid) libvirtd" >> "$UNDO"
   timeout 10 virsh -q version >/dev/null 2>&1 || { cat "$W/libvirtd.out" >&2; return 1; }
   say "libvirtd $(cat /run/libvirtd.pid) ready after $(( $(ms) - t0 )) ms"
 }
+stop_libvirtd() { stop_daemon "$(cat /run/libvirtd.pid 2>/dev/null)" libvirtd; }
 T_DAEMON=$(ms)
-OUR_DAEMONS=(/run/libvirtd.pid "${OUR_DAEMONS[@]}")
 start_libvirtd || die "libvirtd did not come up"
 T_DAEMON=$(( $(ms) - T_DAEMON ))
 
@@ -340,7 +351,7 @@ case_libvirt_reconnect_after_daemon_restart_keeps_journal() {
   expect_state $vm running
   [ -s "$j" ] || fail "no journal while running"
   t0=$(ms)
-  stop_pid /run/libvirtd.pid || fail "libvirtd did not stop"
+  stop_libvirtd || fail "libvirtd did not stop"
   start_libvirtd || fail "libvirtd did not restart"
   say "  daemon restart $(( $(ms) - t0 )) ms"
   expect_state $vm running
@@ -360,14 +371,6 @@ CASES=(
   libvirt_prepared_vm_has_journal_until_destroy
   libvirt_reconnect_after_daemon_restart_keeps_journal
 )
-# Remove our domains (only our own names): leftovers of an interrupted run, and whatever a
-# failed case left running, so that one failure does not cascade into the next case.
-drop_our_domains() {
-  local d
-  for d in $(timeout 20 virsh list --all --name 2>/dev/null | grep "^$PREFIX"); do
-    timeout 30 virsh destroy "$d" >/dev/null 2>&1; timeout 30 virsh undefine "$d" >/dev/null 2>&1
-  done
-}
 drop_our_domains
 PASSED=0 FAILED=0 T_CASES=$(ms)
 for c in "${CASES[@]}"; do
@@ -381,14 +384,15 @@ T_CASES=$(( $(ms) - T_CASES ))
 
 echo "---- hook calls seen by libvirt's qemu.d logger (vm op sub extra stdin) ----"
 cat "$CALLS"
-# a hook failing at stopped/release is visible only here
-if grep -qi hook "$W/libvirtd.log" 2>/dev/null; then
-  echo "---- libvirtd log lines about hooks ----"; grep -i hook "$W/libvirtd.log" | tail -n 20
+if grep -q 'hooks/qemu.*unexpected exit' "$W/libvirtd.log" 2>/dev/null; then
+  echo "---- hook failures in libvirtd's log (those at prepare are expected) ----"
+  grep 'virCommandWait.*hooks/qemu.*unexpected exit' "$W/libvirtd.log" | sed 's/.*hooks\/qemu /  /' | cut -c1-200
 fi
 T_STOP=$(ms)
 drop_our_domains
-for pf in "${OUR_DAEMONS[@]}"; do stop_pid "$pf"; done
-OUR_DAEMONS=()
+stop_libvirtd
+[ -s /run/virtlogd.pid ] && grep -q "^daemon $(cat /run/virtlogd.pid) " "$UNDO" \
+  && stop_daemon "$(cat /run/virtlogd.pid)" virtlogd
 T_STOP=$(( $(ms) - T_STOP ))
 say "times: libvirtd start ${T_DAEMON} ms, cases ${T_CASES} ms, daemons stop ${T_STOP} ms," \
     "whole cycle $(( ($(date +%s%N) - T_ALL) / 1000000 )) ms"
