@@ -75,7 +75,8 @@ G=$(grp $GPU)
 info "kernel $(uname -r); GPU group $G: $(ls /sys/kernel/iommu_groups/$G/devices | tr '\n' ' ')"
 [ "$(grp $AUD)" = "$G" ] || fail "setup: $AUD not in the GPU's group $G (in $(grp $AUD))"
 ORIG_GPU=$(drv $GPU) ORIG_AUD=$(drv $AUD) ORIG_NIC=$(drv $NIC)
-info "before: $(state); vfio_pci loaded: $([ -d /sys/module/vfio_pci ] && echo yes || echo no)"
+VFIO_BEFORE=$([ -d /sys/module/vfio_pci ] && echo yes || echo no)
+info "before: $(state); vfio_pci loaded: $VFIO_BEFORE"
 case "$ORIG_GPU$ORIG_AUD" in *none*|*vfio*) fail "setup: expected host drivers on $GPU/$AUD, have $(state)" ;; esac
 
 domain_xml gpuvm 6a1c5b0e-0d2b-4c5e-9a59-2f0c7a3b1001 >$T/gpuvm.xml
@@ -95,6 +96,7 @@ why=""
 [ "$(drv $GPU)" = vfio-pci ] || why="$why $GPU on $(drv $GPU)"
 [ "$(drv $AUD)" = vfio-pci ] || why="$why $AUD on $(drv $AUD)"
 [ -c /dev/vfio/$G ] || why="$why no /dev/vfio/$G ($(ls /dev/vfio 2>&1 | tr '\n' ' '))"
+[ "$VFIO_BEFORE" = no ] || why="$why vfio_pci was loaded before prepare (the rig must not preload it)"
 [ -d /sys/module/vfio_pci ] || why="$why vfio_pci not loaded"
 [ -f $JOURNAL ] || why="$why no $JOURNAL (/run/hookd: $(ls /run/hookd 2>&1 | tr '\n' ' '))"
 [ -z "$why" ] && pass vm_prepare_moves_gpu_functions_to_vfio || fail "vm_prepare_moves_gpu_functions_to_vfio:$why"
@@ -142,6 +144,7 @@ why=""
 case "$before" in *"$AUD=$ORIG_AUD/(null)"*) ;; *) why="$why precondition: $AUD not on $ORIG_AUD before the call" ;; esac
 [ $RC = 1 ] || why="$why exit=$RC (want 1)"
 grep -q "$AUD" $T/err || why="$why stderr does not name $AUD"
+[ "$(wc -l <$T/err)" = 1 ] || why="$why stderr has $(wc -l <$T/err) lines (want 1)"
 [ "$(state)" = "$before" ] || why="$why state changed: $before -> $(state)"
 [ ! -e /run/hookd/6a1c5b0e-0d2b-4c5e-9a59-2f0c7a3b1002.journal ] || why="$why journal left behind"
 [ -z "$why" ] && pass vm_prepare_refuses_non_viable_group || fail "vm_prepare_refuses_non_viable_group:$why"
@@ -157,5 +160,65 @@ else
   fail "vm_cli_run_prepare_release: prepare rc=$r1 -> $s1, release rc=$r2 -> $(drv $GPU)/$(drv $AUD)"; show $T/err
 fi
 
+# ---------------------------------------------------------------- hookd restore
+hook gpuvm prepare begin $T/gpuvm.xml; r1=$RC
+s1="$(drv $GPU)/$(drv $AUD)"
+$CLI --conf /etc/hookd/hookd.conf restore gpuvm >$T/out 2>$T/err; r2=$?
+sleep 0.5
+if [ $r1 = 0 ] && [ "$s1" = vfio-pci/vfio-pci ] && [ $r2 = 0 ] && [ "$(state)" = "$before" ] && [ ! -e $JOURNAL ]; then
+  pass vm_cli_restore_reverts_journal
+else
+  fail "vm_cli_restore_reverts_journal: prepare rc=$r1 -> $s1, restore rc=$r2 -> $(state), journal $([ -e $JOURNAL ] && echo left || echo gone)"
+  show $T/out $T/err
+  hook gpuvm release end $T/gpuvm.xml   # leave the devices as the next tests expect
+fi
+
+# ---------------------------------------------------------------- libvirt's full call order
+# A successful start, then a destroy: prepare, start, started ... stopped, release.
+why=""
+for ph in "prepare begin" "start begin" "started begin"; do
+  hook gpuvm $ph $T/gpuvm.xml
+  [ $RC = 0 ] || why="$why $ph exit=$RC"
+  [ "$(drv $GPU)/$(drv $AUD)" = vfio-pci/vfio-pci ] || why="$why after $ph: $(drv $GPU)/$(drv $AUD)"
+done
+hook gpuvm stopped end $T/gpuvm.xml
+[ $RC = 0 ] || why="$why stopped exit=$RC"
+[ "$(drv $GPU)/$(drv $AUD)" = vfio-pci/vfio-pci ] || why="$why after stopped: $(drv $GPU)/$(drv $AUD) (release, not stopped, gives devices back)"
+hook gpuvm release end $T/gpuvm.xml
+[ $RC = 0 ] || why="$why release exit=$RC"
+sleep 0.5
+[ "$(state)" = "$before" ] || why="$why after release: $(state)"
+[ ! -e $JOURNAL ] || why="$why journal left"
+[ -z "$why" ] && pass vm_hook_libvirt_start_destroy_sequence || { fail "vm_hook_libvirt_start_destroy_sequence:$why"; show $T/err; }
+
+# ---------------------------------------------------------------- a VM without an INI
+domain_xml plainvm 6a1c5b0e-0d2b-4c5e-9a59-2f0c7a3b1003 >$T/plainvm.xml
+hook plainvm prepare begin $T/plainvm.xml
+if [ $RC = 0 ] && [ ! -s $T/err ] && [ "$(state)" = "$before" ] && ! ls /run/hookd 2>/dev/null | grep -q 1003; then
+  pass vm_hook_without_ini_changes_nothing
+else
+  fail "vm_hook_without_ini_changes_nothing: exit=$RC, $(state)"; show $T/err
+fi
+
+# ---------------------------------------------------------------- a NIC alone in its group
+cat >$T/nicvm.xml <<'XML'
+<domain type='kvm'><name>nicvm</name><uuid>6a1c5b0e-0d2b-4c5e-9a59-2f0c7a3b1004</uuid>
+  <memory unit='KiB'>1048576</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>
+  <devices><hostdev mode='subsystem' type='pci' managed='yes'>
+    <source><address domain='0x0000' bus='0x02' slot='0x00' function='0x0'/></source>
+  </hostdev></devices></domain>
+XML
+vm_ini nicvm auto yes
+hook nicvm prepare begin $T/nicvm.xml; r1=$RC
+s1="$(drv $NIC) $(drv $GPU)/$(drv $AUD)"
+hook nicvm release end $T/nicvm.xml; r2=$RC
+sleep 0.5
+if [ $r1 = 0 ] && [ "$s1" = "vfio-pci $ORIG_GPU/$ORIG_AUD" ] && [ $r2 = 0 ] && [ "$(state)" = "$before" ]; then
+  pass vm_nic_round_trip
+else
+  fail "vm_nic_round_trip: prepare rc=$r1 -> $s1, release rc=$r2 -> $(state)"; show $T/err
+fi
+
+info "vfio modules after all releases: $(lsmod | awk 'NR>1{print $1}' | grep -e vfio -e irqbypass | tr '\n' ' ')"
 echo "$P passed, $F failed"
 [ $F -eq 0 ]
