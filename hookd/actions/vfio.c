@@ -338,9 +338,10 @@ static int vfio_revert(const struct action_ctx *ctx, const struct journal_rec *r
 	}
 	if (strcmp(cur ? cur : "", orig) == 0)
 		return 0;
-	if (!cur || strcmp(cur, rec->value) != 0)
+	if (cur && strcmp(cur, rec->value) != 0)
 		return 0; /* bound elsewhere by someone else since: not ours to undo */
-	r = unbind(ctx, rec->target, cur, e);
+	/* On vfio-pci: unbind. Unbound: a prepare died between unbind and probe; just give it back. */
+	r = cur ? unbind(ctx, rec->target, cur, e) : 0;
 	if (r < 0 || !orig[0])
 		return r;
 	w.want = orig;
