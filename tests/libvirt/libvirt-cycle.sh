@@ -54,11 +54,23 @@ QEMU_CONF=/etc/libvirt/qemu.conf
 PREFIX=hookd-lv-            # every domain this test defines is named so
 VSH_T=120                   # libvirt has no hook timeout: bound every virsh call ourselves
 
-live_pids() { ps -o pid=,stat= -C "$1" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }' | paste -sd,; }
+# Process look-ups read /proc/PID/{comm,stat} (read only): a fresh Debian has no procps.
+comm_of() { local c=; read -r c 2>/dev/null < "/proc/$1/comm"; echo "$c"; }
+ppid_of() {                 # /proc/PID/stat: "pid (comm) state ppid ..."
+  local st=; read -r st 2>/dev/null < "/proc/$1/stat"; set -- ${st##*) }; echo "${2:-}"; }
+live_pids() {               # live_pids NAME: pids of NAME processes that are not zombies
+  local d c st out=
+  for d in /proc/[0-9]*; do
+    read -r c 2>/dev/null < "$d/comm" && [ "$c" = "$1" ] || continue
+    read -r st 2>/dev/null < "$d/stat" || continue
+    st=${st##*) }; [ "${st%% *}" = Z ] || out=$out${out:+,}${d#/proc/}
+  done
+  echo "$out"
+}
 # stop_daemon PID NAME: only if PID is still a NAME process (a stale pid may be reused).
 stop_daemon() {
   local p=$1 name=$2
-  [ "$(ps -o comm= -p "$p" 2>/dev/null)" = "$name" ] || return 0
+  [ -n "$p" ] && [ "$(comm_of "$p")" = "$name" ] || return 0
   kill "$p" 2>/dev/null
   for _ in $(seq 200); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.05; done
   echo "WARNING: $name pid $p did not exit within 10 s" >&2; return 1
@@ -85,7 +97,7 @@ undo_all() {
   tac "$UNDO" | while read -r op path arg; do
     b=$UNDO_DIR/$(echo "$path" | tr / _)
     case $op in
-      daemon) if [ "$arg" = libvirtd ] && [ "$(ps -o comm= -p "$path" 2>/dev/null)" = libvirtd ]; then
+      daemon) if [ "$arg" = libvirtd ] && [ "$(comm_of "$path")" = libvirtd ]; then
                 drop_our_domains; fi
               stop_daemon "$path" "$arg" ;;
       restore) rm -f "$path"
@@ -151,7 +163,7 @@ trap 'echo "[libvirt-cycle] terminated (by the 540 s watchdog?)" >&2; exit 143' 
 # Stay inside ctest's TIMEOUT (600 s): past 540 s, stop and restore rather than be killed.
 # Polls so that it ends with this script (its parent changes) and never signals a reused pid.
 ( exec </dev/null >/dev/null 2>&1
-  for _ in $(seq 540); do sleep 1; [ "$(ps -o ppid= -p $BASHPID | tr -d ' ')" = $$ ] || exit 0; done
+  for _ in $(seq 540); do sleep 1; [ "$(ppid_of $BASHPID)" = $$ ] || exit 0; done
   kill -TERM $$ ) &
 WATCHDOG=$!
 
