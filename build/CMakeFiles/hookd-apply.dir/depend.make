@@ -1,2 +1,0 @@
-# Empty dependencies file for hookd-apply.
-# This may be replaced when dependencies are built.
