@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "cli_virt.h"
@@ -46,10 +47,14 @@ static const char usage_text[] =
 	"Exit status: 0 ok, 1 an action failed (rolled back), 2 usage or configuration error.\n"
 	"See hookd(8), hookd.conf(5), hookd.ini(5).\n";
 
-static int __attribute__((format(printf, 1, 0))) usage_error(const char *fmt, const char *arg)
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs("hookd: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputs("\nTry 'hookd --help'.\n", stderr);
 	return EXIT_CONFIG;
 }
@@ -390,11 +395,11 @@ int main(int argc, char **argv)
 		case 'q': c.verbose--; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': puts("hookd " HOOKD_VERSION); return 0;
-		default: return usage_error("%s", "bad option");
+		default: return usage_error("bad option");
 		}
 	}
 	if (optind >= argc)
-		return usage_error("%s", "no command given");
+		return usage_error("no command given");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(argv[optind], commands[i].name) != 0)
 			continue;

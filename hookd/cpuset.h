@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #define CPUSET_MAX 4096
+/* Enough for any list cpuset_format can print ("0,2,4,..." of CPUSET_MAX numbers). */
+#define CPUSET_STRLEN (CPUSET_MAX * 5)
 
 struct cpuset {
 	uint64_t bits[CPUSET_MAX / 64];

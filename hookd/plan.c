@@ -84,26 +84,6 @@ void plan_print_text(const struct plan *p, const char *vm, FILE *out)
 		fprintf(out, "On release these steps are undone in reverse order, from the journal.\n");
 }
 
-void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 void plan_print_json(const struct plan *p, const char *vm, FILE *out)
 {
 	fputs("{\"vm\": ", out);

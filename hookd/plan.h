@@ -38,7 +38,5 @@ void plan_print_text(const struct plan *p, const char *vm, FILE *out);
 void plan_print_json(const struct plan *p, const char *vm, FILE *out);
 void plan_free(struct plan *p);
 
-/* Prints s as a JSON string literal. */
-void json_string(FILE *out, const char *s);
 
 #endif

@@ -41,6 +41,8 @@ char *strstrip(char *s);
 int parse_uint(const char *s, unsigned long long *out);
 /* Reads all of fd up to max bytes into a NUL-terminated buffer; -EFBIG beyond max. */
 int read_all_fd(int fd, size_t max, char **out, size_t *len);
+/* Prints s as a JSON string literal, escaped. */
+void json_string(FILE *out, const char *s);
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);
 
