@@ -43,5 +43,5 @@ int main(int argc, char **argv)
 	}
 	conf_free(&conf);
 	free(xml);
-	return code;
+	return code == EXIT_OK ? 0 : 1; /* the hook's contract: 1 for any failure (the CLI tells 1 from 2) */
 }

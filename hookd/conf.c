@@ -15,6 +15,7 @@ struct conf_parse {
 	struct err *e;
 	const char *path;
 	int line;
+	bool failed;
 	FILE *f;
 };
 
@@ -63,7 +64,7 @@ static int parse_timeout(const char *v, unsigned *out)
 	if (!(d > 0.0 && d <= 600.0))
 		return -ERANGE;
 	*out = (unsigned)(d * 1000.0 + 0.5);
-	return 0;
+	return *out ? 0 : -ERANGE; /* under half a millisecond would round to "no wait at all" */
 }
 
 static int conf_handler(void *user, const char *section, const char *name, const char *value)
@@ -86,7 +87,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		c->state_dir_set = true;
 	} else if (strcmp(name, "timeout") == 0) {
 		if (parse_timeout(value, &c->timeout_ms) < 0)
-			r = err_set(p->e, -EINVAL, "%s:%d: timeout: expected seconds (e.g. 5, 2.5, 500ms) up to 600, got '%s'",
+			r = err_set(p->e, -EINVAL, "%s:%d: timeout: expected seconds (e.g. 5, 2.5, 500ms) from 1ms to 600, got '%s'",
 				    p->path, p->line, value);
 	} else if (strcmp(name, "log") == 0) {
 		if (strcmp(value, "stderr") == 0)
@@ -110,8 +111,16 @@ static char *conf_reader(char *str, int num, void *stream)
 	struct conf_parse *p = stream;
 	char *s = fgets(str, num, p->f);
 
-	if (s)
-		p->line++;
+	if (!s || p->failed)
+		return NULL;
+	p->line++;
+	/* inih reports a section only with its first key: catch a bare header here */
+	if (s[strspn(s, " \t")] == '[') {
+		err_set(p->e, -EINVAL, "%s:%d: unexpected section header (hookd.conf has no sections)", p->path,
+			p->line);
+		p->failed = true;
+		return NULL;
+	}
 	return s;
 }
 
@@ -157,7 +166,7 @@ int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct 
 	e->msg[0] = '\0';
 	r = ini_parse_stream(conf_reader, &p, conf_handler, &p);
 	fclose(p.f);
-	if (r != 0) {
+	if (r != 0 || p.failed) {
 		if (!e->msg[0])
 			err_set(e, -EINVAL, "%s:%d: syntax error (expected 'key = value')", path, r > 0 ? r : p.line);
 		conf_free(out);
