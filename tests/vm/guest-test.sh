@@ -219,6 +219,28 @@ else
   fail "vm_nic_round_trip: prepare rc=$r1 -> $s1, release rc=$r2 -> $(state)"; show $T/err
 fi
 
+# ---------------------------------------------------------------- failure part-way: rollback
+# vfio-pci refuses bridges (its probe fails for a non-type-0 header), so listing root port
+# 00:1c.1 after the GPU's functions makes a real kernel step fail after others succeeded.
+# Whatever step fails, the promise is the same: exit 1, one line, everything as before.
+RP=0000:00:1c.1
+vm_ini rbvm "$GPU, $AUD, $RP" no
+domain_xml rbvm 6a1c5b0e-0d2b-4c5e-9a59-2f0c7a3b1005 >$T/rbvm.xml
+rp_before=$(drv $RP)/$(ovr $RP)
+$CLI --conf /etc/hookd/hookd.conf plan rbvm --xml $T/rbvm.xml >$T/plan 2>&1
+info "hookd plan rbvm (rc=$?), steps: $(grep -c '^ *[0-9]*\. ' $T/plan)"; grep '^ *[0-9]*\. ' $T/plan | show
+hook rbvm prepare begin $T/rbvm.xml
+sleep 0.5
+info "prepare rbvm: rc=$RC, stderr $(wc -l <$T/err) line(s); now $(state) $RP=$(drv $RP)/$(ovr $RP)"
+[ -s $T/err ] && show $T/err
+why=""
+[ $RC = 1 ] || why="$why exit=$RC (want 1)"
+[ "$(wc -l <$T/err)" = 1 ] || why="$why stderr has $(wc -l <$T/err) lines (want 1)"
+[ "$(state)" = "$before" ] || why="$why state changed: $before -> $(state)"
+[ "$(drv $RP)/$(ovr $RP)" = "$rp_before" ] || why="$why $RP: $rp_before -> $(drv $RP)/$(ovr $RP)"
+[ ! -e /run/hookd/6a1c5b0e-0d2b-4c5e-9a59-2f0c7a3b1005.journal ] || why="$why journal left behind"
+[ -z "$why" ] && pass vm_prepare_failure_rolls_back || fail "vm_prepare_failure_rolls_back:$why"
+
 info "vfio modules after all releases: $(lsmod | awk 'NR>1{print $1}' | grep -e vfio -e irqbypass | tr '\n' ' ')"
 echo "$P passed, $F failed"
 [ $F -eq 0 ]
