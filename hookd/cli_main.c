@@ -301,24 +301,18 @@ static int print_status(struct journal *j, void *arg)
 	} else {
 		fputs(s->count ? ", {\"vm\": " : "{\"vm\": ", stdout);
 		json_string(stdout, j->vm);
-		fputs(", \"uuid\": ", stdout);
-		json_string(stdout, j->uuid);
-		fputs(", \"journal\": ", stdout);
-		json_string(stdout, j->path);
+		json_member(stdout, "uuid", j->uuid);
+		json_member(stdout, "journal", j->path);
 		fputs(", \"steps\": [", stdout);
 		for (size_t i = 0; i < j->n; i++) {
 			const struct journal_rec *r = &j->recs[i];
 
-			printf("%s{\"state\": \"%s\", \"action\": ", i ? ", " : "", r->state == REC_DONE ? "done" : "intent");
-			json_string(stdout, r->action);
-			fputs(", \"op\": ", stdout);
-			json_string(stdout, r->op);
-			fputs(", \"target\": ", stdout);
-			json_string(stdout, r->target);
-			fputs(", \"value\": ", stdout);
-			json_string(stdout, r->value);
-			fputs(", \"saved\": ", stdout);
-			json_string(stdout, r->saved);
+			printf("%s{\"state\": \"%s\"", i ? ", " : "", r->state == REC_DONE ? "done" : "intent");
+			json_member(stdout, "action", r->action);
+			json_member(stdout, "op", r->op);
+			json_member(stdout, "target", r->target);
+			json_member(stdout, "value", r->value);
+			json_member(stdout, "saved", r->saved);
 			fputc('}', stdout);
 		}
 		fputs("]}", stdout);

@@ -133,36 +133,44 @@ static void conf_defaults(struct hookd_conf *c)
 	c->log = LOG_TARGET_SYSLOG;
 }
 
+int conf_open(const char *path, FILE **out, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : err_set(e, -errno, "%s: %s", path, strerror(errno));
+	r = conf_check_owner(fd, path, e);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*out = fdopen(fd, "r");
+	if (!*out) {
+		close(fd);
+		return err_set(e, -ENOMEM, "%s: out of memory", path);
+	}
+	return 0;
+}
+
 int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct err *e)
 {
 	struct conf_parse p = { .c = out, .e = e };
-	int fd, r;
+	int r;
 
 	if (!path)
 		path = HOOKD_CONF_FILE;
 	p.path = path;
 	conf_defaults(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT && !must_exist)
-			goto done;
-		r = -errno;
-		conf_free(out);
-		return err_set(e, r, "%s: %s", path, strerror(-r));
-	}
-	out->path = xstrdup(path);
-	r = conf_check_owner(fd, path, e);
+	r = conf_open(path, &p.f, e);
+	if (r == -ENOENT && !must_exist)
+		goto done;
 	if (r < 0) {
-		close(fd);
+		if (r == -ENOENT)
+			err_set(e, r, "%s: %s", path, strerror(-r));
 		conf_free(out);
 		return r;
 	}
-	p.f = fdopen(fd, "r");
-	if (!p.f) {
-		close(fd);
-		conf_free(out);
-		return err_set(e, -ENOMEM, "%s: out of memory", path);
-	}
+	out->path = xstrdup(path);
 	e->msg[0] = '\0';
 	r = ini_parse_stream(conf_reader, &p, conf_handler, &p);
 	fclose(p.f);

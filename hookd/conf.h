@@ -3,6 +3,7 @@
 #define HOOKD_CONF_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -29,6 +30,8 @@ void conf_set_root(struct hookd_conf *c, const char *root);
 char *conf_vm_ini_path(const struct hookd_conf *c, const char *vm);
 /* Joins the root prefix and an absolute path ("/sys/..."). */
 char *conf_rooted(const struct hookd_conf *c, const char *abs_path);
+/* Opens a config file for reading after conf_check_owner; -ENOENT without a message when missing. */
+int conf_open(const char *path, FILE **out, struct err *e);
 /* hookd runs as root: refuses a config file owned by another user, or writable by group or others. */
 int conf_check_owner(int fd, const char *path, struct err *e);
 

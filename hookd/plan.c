@@ -94,22 +94,19 @@ void plan_print_json(const struct plan *p, const char *vm, FILE *out)
 
 		fputs(i ? ", {\"action\": " : "{\"action\": ", out);
 		json_string(out, st->ops->name);
-		fputs(", \"op\": ", out);
-		json_string(out, st->op);
-		fputs(", \"target\": ", out);
-		json_string(out, st->target);
-		fputs(", \"value\": ", out);
-		json_string(out, st->value);
-		fputs(", \"description\": ", out);
-		json_string(out, st->desc);
+		json_member(out, "op", st->op);
+		json_member(out, "target", st->target);
+		json_member(out, "value", st->value);
+		json_member(out, "description", st->desc);
 		fprintf(out, ", \"revert_on_release\": %s, \"writes\": [", st->revertible ? "true" : "false");
 		for (size_t w = 0; w < st->n_writes; w++) {
 			const char *sep = strstr(st->writes[w], " <- ");
 
+			_cleanup_free_ char *path = strndup(st->writes[w], (size_t)(sep - st->writes[w]));
+
 			fputs(w ? ", {\"path\": " : "{\"path\": ", out);
-			fprintf(out, "\"%.*s\"", (int)(sep - st->writes[w]), st->writes[w]);
-			fputs(", \"value\": ", out);
-			json_string(out, sep + 4);
+			json_string(out, path);
+			json_member(out, "value", sep + 4);
 			fputc('}', out);
 		}
 		fputs("]}", out);

@@ -43,6 +43,8 @@ int parse_uint(const char *s, unsigned long long *out);
 int read_all_fd(int fd, size_t max, char **out, size_t *len);
 /* Prints s as a JSON string literal, escaped. */
 void json_string(FILE *out, const char *s);
+/* Prints `, "key": "value"` (value escaped): the next member of an object already opened. */
+void json_member(FILE *out, const char *key, const char *value);
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);
 

@@ -1,7 +1,6 @@
 #include "vmconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <ini.h>
 #include <string.h>
 
@@ -109,27 +108,13 @@ int vmconfig_load(const char *path, struct vm_config **out, struct err *e)
 {
 	struct vm_config *c;
 	struct vm_parse p = { .e = e };
-	int fd, r;
+	int r = conf_open(path, &p.f, e);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		return r == -ENOENT ? r : err_set(e, r, "%s: %s", path, strerror(-r));
-	}
-	r = conf_check_owner(fd, path, e);
-	if (r < 0) {
-		close(fd);
+	if (r < 0)
 		return r;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(path);
 	p.c = c;
-	p.f = fdopen(fd, "r");
-	if (!p.f) {
-		close(fd);
-		vmconfig_free(c);
-		return err_set(e, -ENOMEM, "%s: out of memory", path);
-	}
 	e->msg[0] = '\0';
 	r = ini_parse_stream(vm_reader, &p, vm_handler, &p);
 	fclose(p.f);
