@@ -1,0 +1,307 @@
+/* conf.c: hookd.conf keys, defaults, errors with file:line, ownership and mode checks, root handling. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "test.h"
+
+#define CHECK_CONTAINS(hay, needle)                                                          \
+	do {                                                                                 \
+		const char *h_ = (hay), *n_ = (needle);                                      \
+		test_checks++;                                                               \
+		if (!h_ || !strstr(h_, n_)) {                                                \
+			test_failures++;                                                     \
+			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
+				__LINE__, h_ ? h_ : "(null)", n_);                           \
+		}                                                                            \
+	} while (0)
+
+static char tmpdir[] = "/tmp/hookd-test-conf-XXXXXX";
+
+/* Writes name in the temp dir with mode (chmod'ed: the umask does not decide); returns its path. */
+static char *put_file(const char *name, const char *text, mode_t mode)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s\n", path);
+		exit(2);
+	}
+	if (chmod(path, mode) < 0)
+		exit(2);
+	return path;
+}
+
+/* Loads text as hookd.conf; on success the caller frees *c. */
+static int load_text(const char *text, struct hookd_conf *c, struct err *e)
+{
+	_cleanup_free_ char *path = put_file("conf-case.conf", text, 0644);
+
+	e->msg[0] = '\0';
+	return conf_load(path, true, c, e);
+}
+
+/* Expects text to be refused with a message starting "FILE:LINE: " and containing what. */
+static void check_refused(const char *text, int line, const char *what)
+{
+	struct hookd_conf c;
+	struct err e;
+	_cleanup_free_ char *where = xasprintf("%s/conf-case.conf:%d: ", tmpdir, line);
+	int r = load_text(text, &c, &e);
+
+	CHECK(r == -EINVAL);
+	if (r == 0) {
+		fprintf(stderr, "accepted: %s", text);
+		conf_free(&c);
+		return;
+	}
+	CHECK(strncmp(e.msg, where, strlen(where)) == 0);
+	if (strncmp(e.msg, where, strlen(where)) != 0)
+		fprintf(stderr, "  message: %s\n  expected prefix: %s\n", e.msg, where);
+	CHECK_CONTAINS(e.msg, what);
+}
+
+static void test_defaults_when_missing(void)
+{
+	struct hookd_conf c;
+	struct err e = { "" };
+	_cleanup_free_ char *path = xasprintf("%s/conf-absent.conf", tmpdir);
+
+	CHECK(conf_load(path, false, &c, &e) == 0);
+	CHECK(c.path == NULL);
+	CHECK_STR(c.root, "/");
+	CHECK_STR(c.hooks_dir, "/etc/hookd/hooks.d");
+	CHECK_STR(c.state_dir, "/run/hookd");
+	CHECK(c.timeout_ms == 5000);
+	CHECK(!c.state_dir_set);
+	conf_free(&c);
+
+	/* must_exist: the missing file is an error naming it. */
+	CHECK(conf_load(path, true, &c, &e) == -ENOENT);
+	CHECK_CONTAINS(e.msg, path);
+}
+
+static void test_all_keys(void)
+{
+	struct hookd_conf c;
+	struct err e;
+
+	CHECK(load_text("; comment\n# another\n\nroot = /srv/sim\nhooks_dir = /srv/hooks\n"
+			"state_dir = /srv/state\ntimeout = 2.5\nlog = stderr\n",
+			&c, &e) == 0);
+	CHECK_CONTAINS(c.path, "conf-case.conf");
+	CHECK_STR(c.root, "/srv/sim");
+	CHECK_STR(c.hooks_dir, "/srv/hooks");
+	CHECK_STR(c.state_dir, "/srv/state");
+	CHECK(c.state_dir_set);
+	CHECK(c.timeout_ms == 2500);
+	CHECK(c.log == LOG_TARGET_STDERR);
+	conf_free(&c);
+
+	/* An empty file is the defaults. */
+	CHECK(load_text("", &c, &e) == 0);
+	CHECK_STR(c.root, "/");
+	CHECK_STR(c.state_dir, "/run/hookd");
+	CHECK(c.timeout_ms == 5000);
+	conf_free(&c);
+
+	/* Without state_dir, it follows root. */
+	CHECK(load_text("root = /srv/sim/\n", &c, &e) == 0);
+	CHECK_STR(c.state_dir, "/srv/sim/run/hookd");
+	CHECK(!c.state_dir_set);
+	conf_free(&c);
+}
+
+static void test_log_and_timeout(void)
+{
+	static const struct {
+		const char *text;
+		unsigned ms;
+	} ok[] = {
+		{ "timeout = 5\n", 5000 },       { "timeout = 2.5\n", 2500 },  { "timeout = 500ms\n", 500 },
+		{ "timeout = 3s\n", 3000 },      { "timeout = 600\n", 600000 }, { "timeout = 600000ms\n", 600000 },
+		{ "timeout = 0.001\n", 1 },      { "timeout = 1ms\n", 1 },
+	};
+	static const char *const bad[] = {
+		"timeout = 0\n",     "timeout = -1\n",  "timeout = 601\n",   "timeout = 600001ms\n",
+		"timeout = abc\n",   "timeout = 5min\n", "timeout = 5 s\n",  "timeout = nan\n",
+		"timeout = inf\n",   "timeout = 0ms\n",  "timeout =\n",
+	};
+	static const struct {
+		const char *v;
+		enum log_target t;
+	} logs[] = { { "stderr", LOG_TARGET_STDERR }, { "syslog", LOG_TARGET_SYSLOG }, { "none", LOG_TARGET_NONE } };
+	struct hookd_conf c;
+	struct err e;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		CHECK(load_text(ok[i].text, &c, &e) == 0);
+		if (c.timeout_ms != ok[i].ms)
+			fprintf(stderr, "%s -> %u ms, expected %u\n", ok[i].text, c.timeout_ms, ok[i].ms);
+		CHECK(c.timeout_ms == ok[i].ms);
+		conf_free(&c);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		check_refused(bad[i], 1, "timeout: expected seconds");
+	for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "log = %s\n", logs[i].v);
+		CHECK(load_text(text, &c, &e) == 0);
+		CHECK(c.log == logs[i].t);
+		conf_free(&c);
+	}
+	check_refused("\nlog = journald\n", 2, "log: expected stderr, syslog or none, got 'journald'");
+}
+
+/* A value that rounds to 0 ms would make every kernel wait fail at once: 0 < t must hold in ms. */
+static void test_timeout_never_zero(void)
+{
+	static const char *const tiny[] = { "timeout = 0.0001\n", "timeout = 0.4ms\n", "timeout = 1e-9\n" };
+	struct hookd_conf c;
+	struct err e;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tiny); i++) {
+		int r = load_text(tiny[i], &c, &e);
+
+		if (r == 0) {
+			if (c.timeout_ms == 0)
+				fprintf(stderr, "%s accepted as timeout_ms 0\n", tiny[i]);
+			CHECK(c.timeout_ms > 0);
+			conf_free(&c);
+		} else
+			CHECK_CONTAINS(e.msg, "timeout");
+	}
+}
+
+static void test_errors_name_file_and_line(void)
+{
+	check_refused("root = /x\n\nfrobnicate = 1\n", 3, "unknown key 'frobnicate'");
+	check_refused("root = relative/dir\n", 1, "root must be an absolute path, got 'relative/dir'");
+	check_refused("# c\nhooks_dir = hooks.d\n", 2, "hooks_dir must be an absolute path");
+	check_refused("state_dir = run\n", 1, "state_dir must be an absolute path");
+	check_refused("root = /x\nthis is not a key value line\n", 2, "syntax error");
+	/* An indented line after a key is an inih continuation: it must not silently replace the value. */
+	check_refused("root = /srv/a\n    /srv/b\n", 2, "");
+	/* hookd.conf has no sections: a header is an error, whether or not keys follow it. */
+	check_refused("root = /x\n[main]\ntimeout = 5\n", 2, "unexpected section");
+	check_refused("root = /x\n  [main]\n", 2, "unexpected section");
+}
+
+static void test_file_checks(void)
+{
+	_cleanup_free_ char *ww = put_file("conf-world-writable.conf", "root = /x\n", 0666);
+	_cleanup_free_ char *gw = put_file("conf-group-writable.conf", "root = /x\n", 0664);
+	_cleanup_free_ char *foreign = put_file("conf-foreign.conf", "root = /x\n", 0644);
+	_cleanup_free_ char *ok = put_file("conf-readonly.conf", "root = /x\n", 0444);
+	struct hookd_conf c;
+	struct err e = { "" };
+
+	CHECK(conf_load(ww, true, &c, &e) == -EPERM);
+	CHECK_CONTAINS(e.msg, ww);
+	CHECK_CONTAINS(e.msg, "writable by group or others");
+	CHECK(conf_load(gw, true, &c, &e) == -EPERM);
+	CHECK_CONTAINS(e.msg, gw);
+	CHECK_CONTAINS(e.msg, "writable by group or others");
+	/* Missing-is-fine does not make a bad file fine. */
+	CHECK(conf_load(ww, false, &c, &e) == -EPERM);
+
+	CHECK(conf_load(ok, true, &c, &e) == 0);
+	CHECK_STR(c.root, "/x");
+	conf_free(&c);
+
+	/* Owned by neither root nor us (only testable when we may chown). */
+	if (chown(foreign, 65534, 65534) == 0 && geteuid() != 65534) {
+		CHECK(conf_load(foreign, true, &c, &e) == -EPERM);
+		CHECK_CONTAINS(e.msg, foreign);
+		CHECK_CONTAINS(e.msg, "not owned by root");
+	} else
+		fprintf(stderr, "skipped: cannot chown a file to another user\n");
+
+	/* A directory is not a config file. */
+	CHECK(conf_load(tmpdir, true, &c, &e) == -EINVAL);
+	CHECK_CONTAINS(e.msg, "not a regular file");
+}
+
+static void test_set_root(void)
+{
+	struct hookd_conf c;
+	struct err e;
+	_cleanup_free_ char *rooted = NULL;
+
+	CHECK(load_text("hooks_dir = /h\n", &c, &e) == 0);
+	conf_set_root(&c, "/tmp/simroot/");
+	CHECK_STR(c.root, "/tmp/simroot/");
+	CHECK_STR(c.state_dir, "/tmp/simroot/run/hookd");
+	CHECK_STR(c.hooks_dir, "/h"); /* hooks_dir is not under root */
+	rooted = conf_rooted(&c, "/sys/bus/pci");
+	CHECK_STR(rooted, "/tmp/simroot/sys/bus/pci");
+	conf_set_root(&c, "/");
+	CHECK_STR(c.state_dir, "/run/hookd");
+	conf_free(&c);
+
+	/* A state_dir set in the file stays where it was put. */
+	CHECK(load_text("state_dir = /var/lib/hookd\n", &c, &e) == 0);
+	conf_set_root(&c, "/tmp/simroot");
+	CHECK_STR(c.root, "/tmp/simroot");
+	CHECK_STR(c.state_dir, "/var/lib/hookd");
+	conf_free(&c);
+}
+
+static void test_vm_ini_path(void)
+{
+	static const char *const refused[] = { "", ".", "..", "a/b", "/etc/passwd", "../x", "x/" };
+	struct hookd_conf c;
+	struct err e;
+	char *p;
+
+	CHECK(load_text("hooks_dir = /etc/hookd/hooks.d\n", &c, &e) == 0);
+	p = conf_vm_ini_path(&c, "win11");
+	CHECK_STR(p, "/etc/hookd/hooks.d/win11.ini");
+	free(p);
+	p = conf_vm_ini_path(&c, "...");
+	CHECK_STR(p, "/etc/hookd/hooks.d/....ini");
+	free(p);
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		p = conf_vm_ini_path(&c, refused[i]);
+		if (p)
+			fprintf(stderr, "vm name '%s' accepted: %s\n", refused[i], p);
+		CHECK(p == NULL);
+		free(p);
+	}
+	conf_free(&c);
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path);
+}
+
+static void cleanup_tmpdir(void)
+{
+	if (nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_defaults_when_missing();
+	test_all_keys();
+	test_log_and_timeout();
+	test_timeout_never_zero();
+	test_errors_name_file_and_line();
+	test_file_checks();
+	test_set_root();
+	test_vm_ini_path();
+	cleanup_tmpdir();
+	return TEST_DONE();
+}

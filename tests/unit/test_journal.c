@@ -1,0 +1,277 @@
+/* journal.c: round trip of every field, atomic replace, and refusal of files that are not journals. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "journal.h"
+#include "test.h"
+
+#define CHECK_CONTAINS(hay, needle)                                                          \
+	do {                                                                                 \
+		const char *h_ = (hay), *n_ = (needle);                                      \
+		test_checks++;                                                               \
+		if (!h_ || !strstr(h_, n_)) {                                                \
+			test_failures++;                                                     \
+			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
+				__LINE__, h_ ? h_ : "(null)", n_);                           \
+		}                                                                            \
+	} while (0)
+
+static char tmpdir[] = "/tmp/hookd-test-journal-XXXXXX";
+
+static char *put_file(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s\n", path);
+		exit(2);
+	}
+	return path;
+}
+
+static char *slurp(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = NULL;
+
+	if (fd < 0)
+		return NULL;
+	if (read_all_fd(fd, 1 << 20, &buf, NULL) < 0)
+		buf = NULL;
+	close(fd);
+	return buf;
+}
+
+/* Names in tmpdir ending in suffix. */
+static int count_suffix(const char *suffix)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name), s = strlen(suffix);
+
+		n += l >= s && strcmp(de->d_name + l - s, suffix) == 0;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_path_for(void)
+{
+	char *p = journal_path_for("/run/hookd", "c7a5fdbd-cdaf-9455-926a-d65c16db1809", "win11");
+
+	CHECK_STR(p, "/run/hookd/c7a5fdbd-cdaf-9455-926a-d65c16db1809.journal");
+	free(p);
+	p = journal_path_for("/run/hookd", NULL, "win11");
+	CHECK_STR(p, "/run/hookd/win11.journal");
+	free(p);
+	p = journal_path_for("/run/hookd", "", "win11");
+	CHECK_STR(p, "/run/hookd/win11.journal");
+	free(p);
+}
+
+static void test_round_trip(void)
+{
+	static const char *const odd[] = { "tab\there", "line\nbreak", "100% %25 %", "", "%0a%09", "trail\t", "\n" };
+	_cleanup_free_ char *path = xasprintf("%s/vm.journal", tmpdir);
+	struct journal *j = journal_new(path, "win 11\tname%", "uuid-1");
+	struct journal *l = NULL;
+	struct err e = { "" };
+	size_t n = ARRAY_SIZE(odd);
+
+	CHECK(journal_append(j, REC_INTENT, "vfio", "load-module", "vfio-pci", NULL, NULL) == 0);
+	for (size_t i = 0; i < n; i++)
+		CHECK(journal_append(j, i % 2 ? REC_DONE : REC_INTENT, odd[i], odd[(i + 1) % n], odd[(i + 2) % n],
+				     odd[(i + 3) % n], odd[(i + 4) % n]) == i + 1);
+	CHECK(j->n == n + 1);
+	CHECK_STR(j->recs[0].value, "");
+	CHECK_STR(j->recs[0].saved, "");
+	CHECK(journal_save(j, &e) == 0);
+	CHECK(count_suffix(".tmp") == 0);
+
+	CHECK(journal_load(path, &l, &e) == 0);
+	if (!l) {
+		journal_free(j);
+		return;
+	}
+	CHECK_STR(l->path, path);
+	CHECK_STR(l->vm, "win 11\tname%");
+	CHECK_STR(l->uuid, "uuid-1");
+	CHECK(l->n == j->n);
+	for (size_t i = 0; i < l->n && i < j->n; i++) {
+		CHECK(l->recs[i].state == j->recs[i].state);
+		CHECK_STR(l->recs[i].action, j->recs[i].action);
+		CHECK_STR(l->recs[i].op, j->recs[i].op);
+		CHECK_STR(l->recs[i].target, j->recs[i].target);
+		CHECK_STR(l->recs[i].value, j->recs[i].value);
+		CHECK_STR(l->recs[i].saved, j->recs[i].saved);
+	}
+	CHECK(l->recs[0].state == REC_INTENT && l->recs[2].state == REC_DONE);
+
+	/* find: by action + target. */
+	CHECK(journal_find(l, "vfio", "vfio-pci") == &l->recs[0]);
+	CHECK(journal_find(l, "vfio", "0000:01:00.0") == NULL);
+	CHECK(journal_find(l, odd[1], odd[3]) == &l->recs[2]);
+	journal_free(l);
+
+	/* The file: magic first, mode 0600, one line per record and two header lines. */
+	{
+		_cleanup_free_ char *text = slurp(path);
+		struct stat st;
+		size_t lines = 0;
+
+		CHECK(text && strncmp(text, "hookd-journal 1\n", 16) == 0);
+		for (const char *s = text; s && *s; s++)
+			lines += *s == '\n';
+		CHECK(lines == 3 + j->n);
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 077) == 0);
+	}
+
+	/* A save replaces, never appends: fewer records after a second save. */
+	journal_free(j);
+	j = journal_new(path, "win11", NULL);
+	journal_append(j, REC_DONE, "vfio", "bind", "0000:01:00.0", "vfio-pci", "nvidia;");
+	CHECK(journal_save(j, &e) == 0);
+	CHECK(count_suffix(".tmp") == 0);
+	CHECK(journal_load(path, &l, &e) == 0);
+	if (l) {
+		CHECK(l->n == 1);
+		CHECK_STR(l->vm, "win11");
+		CHECK_STR(l->uuid, "");
+		CHECK(l->n == 1 && l->recs[0].state == REC_DONE && strcmp(l->recs[0].saved, "nvidia;") == 0);
+		journal_free(l);
+	}
+
+	/* An empty journal (no records) round-trips too. */
+	journal_free(j);
+	j = journal_new(path, "", "");
+	CHECK(journal_save(j, &e) == 0);
+	CHECK(journal_load(path, &l, &e) == 0);
+	if (l) {
+		CHECK(l->n == 0);
+		CHECK_STR(l->vm, "");
+		journal_free(l);
+	}
+
+	/* remove: gone, and removing again is fine; loading it is -ENOENT without a message. */
+	CHECK(journal_remove(j, &e) == 0);
+	CHECK(access(path, F_OK) < 0 && errno == ENOENT);
+	CHECK(journal_remove(j, &e) == 0);
+	e.msg[0] = '\0';
+	l = NULL;
+	CHECK(journal_load(path, &l, &e) == -ENOENT);
+	CHECK(e.msg[0] == '\0');
+	CHECK(l == NULL);
+	journal_free(j);
+}
+
+static void test_save_fails_cleanly(void)
+{
+	_cleanup_free_ char *path = xasprintf("%s/no-such-dir/vm.journal", tmpdir);
+	struct journal *j = journal_new(path, "vm", "u");
+	struct err e = { "" };
+
+	journal_append(j, REC_INTENT, "vfio", "bind", "0000:01:00.0", "vfio-pci", "");
+	CHECK(journal_save(j, &e) == -ENOENT);
+	CHECK_CONTAINS(e.msg, "no-such-dir/vm.journal");
+	journal_free(j);
+}
+
+/* Expects name with text refused with "PATH:LINE: corrupt journal record" (line 0: "not a hookd journal"). */
+static void check_corrupt(const char *name, const char *text, unsigned line)
+{
+	_cleanup_free_ char *path = put_file(name, text);
+	_cleanup_free_ char *want = line ? xasprintf("%s:%u: corrupt journal record", path, line)
+					 : xasprintf("%s: not a hookd journal", path);
+	struct journal *j = NULL;
+	struct err e = { "" };
+	int r = journal_load(path, &j, &e);
+
+	CHECK(r == -EINVAL);
+	if (r == 0) {
+		fprintf(stderr, "accepted as a journal: %s\n", name);
+		journal_free(j);
+		return;
+	}
+	CHECK_STR(e.msg, want);
+}
+
+static void test_refuses_corrupt(void)
+{
+	check_corrupt("journal-empty", "", 0);
+	check_corrupt("journal-magic", "hookd-journal 2\nvm\tx\n", 0);
+	check_corrupt("journal-text", "just some text\n", 0);
+	check_corrupt("journal-kind", "hookd-journal 1\nvm\tx\nuuid\ty\nwhat\tever\n", 4);
+	check_corrupt("journal-short", "hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbind\t0000:01:00.0\n", 3);
+	check_corrupt("journal-state", "hookd-journal 1\nstep\tmaybe\tvfio\tbind\tt\tv\ts\n", 2);
+	check_corrupt("journal-truncated", "hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbi", 3);
+	/* A header line without its value must not leave vm or uuid NULL. */
+	check_corrupt("journal-novm", "hookd-journal 1\nvm\nuuid\tu\n", 2);
+	check_corrupt("journal-nouuid", "hookd-journal 1\nvm\tx\nuuid\n", 3);
+	/* The line number counts blank lines too. */
+	check_corrupt("journal-blank", "hookd-journal 1\nvm\tx\n\nbogus\n", 4);
+}
+
+/* A '%' escape cut short ("%a" at the end of a field) must not read or write past the field.
+ * Run in a child: under ASan an overflow aborts it, and the parent reports it as one failed check. */
+static void test_short_escape_is_safe(void)
+{
+	static const char *const texts[] = {
+		"hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbind\t%a\tvfio-pci-and-a-long-value\tsaved-value-that-is-long\n",
+		"hookd-journal 1\nvm\t%a\nuuid\tu\n",
+		"hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbind\tt\tv\t%",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		_cleanup_free_ char *name = xasprintf("journal-escape-%zu", i);
+		_cleanup_free_ char *path = put_file(name, texts[i]);
+		int status = 0;
+		pid_t pid;
+
+		fflush(stderr);
+		pid = fork();
+		if (pid == 0) {
+			struct journal *j = NULL;
+			struct err e = { "" };
+
+			if (journal_load(path, &j, &e) == 0)
+				journal_free(j);
+			_exit(0);
+		}
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fprintf(stderr, "journal_load crashed on %s\n", name);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_path_for();
+	test_round_trip();
+	test_save_fails_cleanly();
+	test_refuses_corrupt();
+	test_short_escape_is_safe();
+	if (nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	return TEST_DONE();
+}

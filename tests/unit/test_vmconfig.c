@@ -1,0 +1,215 @@
+/* vmconfig.c: a VM's INI file -> ordered sections bound to actions; every error names file:line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "vmconfig.h"
+#include "test.h"
+
+#define CHECK_CONTAINS(hay, needle)                                                          \
+	do {                                                                                 \
+		const char *h_ = (hay), *n_ = (needle);                                      \
+		test_checks++;                                                               \
+		if (!h_ || !strstr(h_, n_)) {                                                \
+			test_failures++;                                                     \
+			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
+				__LINE__, h_ ? h_ : "(null)", n_);                           \
+		}                                                                            \
+	} while (0)
+
+static char tmpdir[] = "/tmp/hookd-test-vmconfig-XXXXXX";
+
+static char *put_file(const char *name, const char *text, mode_t mode)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s\n", path);
+		exit(2);
+	}
+	if (chmod(path, mode) < 0)
+		exit(2);
+	return path;
+}
+
+static int load_text(const char *text, struct vm_config **c, struct err *e)
+{
+	_cleanup_free_ char *path = put_file("vm-case.ini", text, 0644);
+
+	e->msg[0] = '\0';
+	*c = NULL;
+	return vmconfig_load(path, c, e);
+}
+
+/* Loads text, expects it accepted with one [vfio] section whose header is on header_line. */
+static void check_accepted(const char *text, unsigned header_line)
+{
+	struct vm_config *c;
+	struct err e;
+	int r = load_text(text, &c, &e);
+
+	CHECK(r == 0);
+	if (r < 0) {
+		fprintf(stderr, "refused (%s): %s\n", e.msg, text);
+		return;
+	}
+	CHECK(c->n_sections == 1);
+	if (c->n_sections == 1) {
+		CHECK_STR(c->sections[0].ops->name, "vfio");
+		CHECK(c->sections[0].line == header_line);
+		CHECK(c->sections[0].data != NULL);
+	}
+	CHECK_CONTAINS(c->path, "vm-case.ini");
+	vmconfig_free(c);
+}
+
+/* Expects text refused: -EINVAL, message starting "FILE:LINE: " and containing what. */
+static void check_refused(const char *text, unsigned line, const char *what)
+{
+	struct vm_config *c;
+	struct err e;
+	_cleanup_free_ char *where = xasprintf("%s/vm-case.ini:%u: ", tmpdir, line);
+	int r = load_text(text, &c, &e);
+
+	CHECK(r == -EINVAL);
+	if (r == 0) {
+		fprintf(stderr, "accepted: %s\n", text);
+		vmconfig_free(c);
+		return;
+	}
+	CHECK(c == NULL);
+	if (strncmp(e.msg, where, strlen(where)) != 0)
+		fprintf(stderr, "  message: %s\n  expected prefix: %s\n", e.msg, where);
+	CHECK(strncmp(e.msg, where, strlen(where)) == 0);
+	CHECK_CONTAINS(e.msg, what);
+}
+
+static void test_accepts(void)
+{
+	static const char *const bools[] = { "yes", "no", "true", "false", "on", "off", "1", "0" };
+
+	check_accepted("[vfio]\ndevices = auto\ncompanions = yes\n", 1);
+	check_accepted("; a VM with a GPU\n# and its audio function\n\n[vfio]\n", 4);
+	check_accepted("[vfio] ; trailing comment\ndevices = auto ; every hostdev\n", 1);
+	check_accepted("  [vfio]\n  devices=0000:01:00.0\n", 1);
+	check_accepted("[vfio]\ndevices = 0000:01:00.0 0000:01:00.1,0000:02:00.0, 01:00.3\n", 1);
+	check_accepted("\n\n[ vfio ]\n", 3);
+	for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
+		char text[64];
+
+		snprintf(text, sizeof(text), "[vfio]\ncompanions = %s\n", bools[i]);
+		check_accepted(text, 1);
+	}
+	/* A file with no sections plans nothing, and is fine. */
+	{
+		struct vm_config *c;
+		struct err e;
+
+		CHECK(load_text("; nothing to do for this VM\n", &c, &e) == 0);
+		CHECK(c && c->n_sections == 0);
+		vmconfig_free(c);
+		CHECK(load_text("", &c, &e) == 0);
+		CHECK(c && c->n_sections == 0);
+		vmconfig_free(c);
+	}
+}
+
+static void test_refuses(void)
+{
+	check_refused("[vfio]\ndevices = auto\n\n[gpu]\n", 4, "unknown section [gpu] (known: [vfio])");
+	check_refused("[vfio]\ndevices = auto\n[vfio]\n", 3, "duplicate section [vfio] (first at line 1)");
+	check_refused("\n[vfio]\n[ vfio ]\n", 3, "first at line 2");
+	check_refused("[vfio]\ndevices = auto\nbogus = 1\n", 3, "unknown key 'bogus' in [vfio]");
+	check_refused("[vfio]\ndevices = 0000:01:00.0, 01:0g:00.0\n", 2, "'01:0g:00.0' is not a PCI address");
+	check_refused("[vfio]\ndevices = gpu\n", 2, "[vfio] devices: 'gpu' is not a PCI address");
+	check_refused("[vfio]\ndevices =\n", 2, "expected 'auto' or a list of PCI addresses");
+	check_refused("[vfio]\ndevices = , ,\n", 2, "expected 'auto' or a list of PCI addresses");
+	check_refused("[vfio]\n\ncompanions = maybe\n", 3, "[vfio] companions: expected yes or no, got 'maybe'");
+	check_refused("devices = auto\n[vfio]\n", 1, "'devices' outside of any section");
+	check_refused("# comment\n\ncompanions = yes\n", 3, "outside of any section");
+	check_refused("[vfio]\ndevices auto\n", 2, "syntax error");
+	check_refused("[vfio\ndevices = auto\n", 1, "unterminated section header");
+	/* An indented line after a key is an inih continuation: it must not silently replace the value. */
+	check_refused("[vfio]\ndevices = 0000:01:00.0\n    0000:02:00.0\n", 3, "");
+}
+
+static void test_missing_and_permissions(void)
+{
+	_cleanup_free_ char *missing = xasprintf("%s/vm-absent.ini", tmpdir);
+	_cleanup_free_ char *ww = put_file("vm-world-writable.ini", "[vfio]\n", 0666);
+	_cleanup_free_ char *gw = put_file("vm-group-writable.ini", "[vfio]\n", 0620);
+	_cleanup_free_ char *foreign = put_file("vm-foreign.ini", "[vfio]\n", 0644);
+	struct vm_config *c = NULL;
+	struct err e;
+
+	e.msg[0] = '\0';
+	CHECK(vmconfig_load(missing, &c, &e) == -ENOENT);
+	CHECK(e.msg[0] == '\0');
+	CHECK(c == NULL);
+
+	CHECK(vmconfig_load(ww, &c, &e) == -EPERM);
+	CHECK_CONTAINS(e.msg, ww);
+	CHECK_CONTAINS(e.msg, "writable by group or others");
+	CHECK(vmconfig_load(gw, &c, &e) == -EPERM);
+	CHECK_CONTAINS(e.msg, gw);
+	CHECK(c == NULL);
+
+	if (chown(foreign, 65534, 65534) == 0 && geteuid() != 65534) {
+		CHECK(vmconfig_load(foreign, &c, &e) == -EPERM);
+		CHECK_CONTAINS(e.msg, foreign);
+		CHECK_CONTAINS(e.msg, "not owned by root");
+	} else
+		fprintf(stderr, "skipped: cannot chown a file to another user\n");
+
+	CHECK(vmconfig_load(tmpdir, &c, &e) == -EINVAL);
+	CHECK_CONTAINS(e.msg, "not a regular file");
+}
+
+/* inih reads lines into a 200-byte buffer: a longer line must still be one line, not be cut in two. */
+static void test_long_lines(void)
+{
+	char text[1024] = "[vfio]\ndevices =";
+	struct vm_config *c;
+	struct err e;
+	int r;
+
+	for (unsigned i = 1; i <= 20; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), " 0000:%02x:00.0", i);
+	strcat(text, "\ncompanions = no\n");
+	r = load_text(text, &c, &e);
+	if (r < 0)
+		fprintf(stderr, "a 270-byte devices= line was refused: %s\n", e.msg);
+	CHECK(r == 0);
+	if (r == 0)
+		vmconfig_free(c);
+
+	/* A long line with a bad address reports the line it is on (2), not a line past the end. */
+	check_refused("[vfio]\ndevices = 0000:01:00.0 0000:01:00.1 0000:02:00.0 0000:02:00.1 0000:03:00.0 "
+		      "0000:03:00.1 0000:04:00.0 0000:04:00.1 0000:05:00.0 0000:05:00.1 0000:06:00.0 "
+		      "0000:06:00.1 0000:07:00.0 0000:07:00.1 0000:08:00.0 0000:08:00.1 bad\n",
+		      2, "'bad' is not a PCI address");
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_accepts();
+	test_refuses();
+	test_missing_and_permissions();
+	test_long_lines();
+	if (nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	return TEST_DONE();
+}
