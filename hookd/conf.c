@@ -1,6 +1,7 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <string.h>
@@ -11,13 +12,12 @@
 #define DEFAULT_TIMEOUT_MS 5000
 
 struct conf_parse {
+	struct ini_reader rd; /* first: inih's stream argument is the reader */
 	struct hookd_conf *c;
-	struct err *e;
-	const char *path;
-	int line;
-	bool failed;
-	FILE *f;
+	unsigned seen; /* one bit per key in conf_keys: a repeated key is an error */
 };
+
+static const char *const conf_keys[] = { "root", "hooks_dir", "state_dir", "timeout", "log" };
 
 int conf_check_owner(int fd, const char *path, struct err *e)
 {
@@ -37,17 +37,67 @@ int conf_check_owner(int fd, const char *path, struct err *e)
 	return 0;
 }
 
-static int set_path(char **dst, const char *value, struct conf_parse *p, const char *key)
+char *conf_ini_read_line(char *str, int num, void *stream)
+{
+	struct ini_reader *rd = stream;
+	char *s;
+	size_t len, lead;
+
+	if (rd->failed || !(s = fgets(str, num, rd->f)))
+		return NULL;
+	rd->line++;
+	len = strlen(s);
+	if (len == (size_t)num - 1 && s[len - 1] != '\n' && !feof(rd->f)) {
+		conf_ini_fail(rd, "%s:%u: line longer than %d characters", rd->path, rd->line, num - 2);
+		return NULL;
+	}
+	lead = strspn(s, " \t");
+	memmove(s, s + lead, len - lead + 1);
+	if (s[0] == '[' && rd->on_section && rd->on_section(rd, s + 1) < 0) {
+		rd->failed = true;
+		return NULL;
+	}
+	return s;
+}
+
+int conf_ini_fail(struct ini_reader *rd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!rd->failed) {
+		va_start(ap, fmt);
+		vsnprintf(rd->e->msg, sizeof(rd->e->msg), fmt, ap);
+		va_end(ap);
+		rd->failed = true;
+	}
+	return 0;
+}
+
+int conf_ini_parse(struct ini_reader *rd, int (*handler)(void *, const char *, const char *, const char *),
+		   void *user, const char *expected)
+{
+	int r;
+
+	rd->e->msg[0] = '\0';
+	r = ini_parse_stream(conf_ini_read_line, rd, handler, user);
+	if (r == 0 && !rd->failed)
+		return 0;
+	if (!rd->failed)
+		err_set(rd->e, -EINVAL, "%s:%d: syntax error (expected %s)", rd->path, r > 0 ? r : (int)rd->line,
+			expected);
+	return -EINVAL;
+}
+
+static int set_path(char **dst, const char *value)
 {
 	if (value[0] != '/')
-		return err_set(p->e, -EINVAL, "%s:%d: %s must be an absolute path, got '%s'", p->path, p->line,
-			       key, value);
+		return -EINVAL;
 	free(*dst);
 	*dst = xstrdup(value);
 	return 0;
 }
 
-/* timeout = 5 | 2.5 | 500ms : seconds unless suffixed with ms; 0 < t <= 600 s. */
+/* timeout = 5 | 2.5 | 500ms : seconds unless suffixed with ms; 1 ms <= t <= 600 s. */
 static int parse_timeout(const char *v, unsigned *out)
 {
 	char *end;
@@ -67,61 +117,56 @@ static int parse_timeout(const char *v, unsigned *out)
 	return *out ? 0 : -ERANGE; /* under half a millisecond would round to "no wait at all" */
 }
 
+static int parse_log(const char *v, enum log_target *out)
+{
+	static const char *const names[] = { [LOG_TARGET_STDERR] = "stderr", [LOG_TARGET_SYSLOG] = "syslog",
+					     [LOG_TARGET_NONE] = "none" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = (enum log_target)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int conf_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct conf_parse *p = user;
+	struct ini_reader *rd = &p->rd;
 	struct hookd_conf *c = p->c;
-	int r = 0;
+	size_t k;
 
-	if (section[0]) {
-		err_set(p->e, -EINVAL, "%s:%d: unexpected section [%s] (hookd.conf has no sections)", p->path,
-			p->line, section);
-		return 0;
-	}
-	if (strcmp(name, "root") == 0)
-		r = set_path(&c->root, value, p, name);
-	else if (strcmp(name, "hooks_dir") == 0)
-		r = set_path(&c->hooks_dir, value, p, name);
-	else if (strcmp(name, "state_dir") == 0) {
-		r = set_path(&c->state_dir, value, p, name);
-		c->state_dir_set = true;
-	} else if (strcmp(name, "timeout") == 0) {
-		if (parse_timeout(value, &c->timeout_ms) < 0)
-			r = err_set(p->e, -EINVAL, "%s:%d: timeout: expected seconds (e.g. 5, 2.5, 500ms) from 1ms to 600, got '%s'",
-				    p->path, p->line, value);
-	} else if (strcmp(name, "log") == 0) {
-		if (strcmp(value, "stderr") == 0)
-			c->log = LOG_TARGET_STDERR;
-		else if (strcmp(value, "syslog") == 0)
-			c->log = LOG_TARGET_SYSLOG;
-		else if (strcmp(value, "none") == 0)
-			c->log = LOG_TARGET_NONE;
-		else
-			r = err_set(p->e, -EINVAL, "%s:%d: log: expected stderr, syslog or none, got '%s'", p->path,
-				    p->line, value);
-	} else
-		r = err_set(p->e, -EINVAL, "%s:%d: unknown key '%s' (known: root, hooks_dir, state_dir, timeout, log)",
-			    p->path, p->line, name);
-	return r == 0;
+	(void)section; /* a header is refused by the reader before any key of it arrives */
+	for (k = 0; k < ARRAY_SIZE(conf_keys) && strcmp(name, conf_keys[k]) != 0; k++)
+		;
+	if (k == ARRAY_SIZE(conf_keys))
+		return conf_ini_fail(rd, "%s:%u: unknown key '%s' (known: root, hooks_dir, state_dir, timeout, log)",
+				     rd->path, rd->line, name);
+	if (p->seen & (1u << k))
+		return conf_ini_fail(rd, "%s:%u: '%s' is set twice", rd->path, rd->line, name);
+	p->seen |= 1u << k;
+	if (k <= 2) {
+		char **dst[] = { &c->root, &c->hooks_dir, &c->state_dir };
+
+		if (set_path(dst[k], value) < 0)
+			return conf_ini_fail(rd, "%s:%u: %s must be an absolute path, got '%s'", rd->path, rd->line,
+					     name, value);
+		c->state_dir_set |= k == 2;
+	} else if (k == 3 && parse_timeout(value, &c->timeout_ms) < 0)
+		return conf_ini_fail(rd, "%s:%u: timeout: expected seconds (e.g. 5, 2.5, 500ms) from 1ms to 600, got '%s'",
+				     rd->path, rd->line, value);
+	else if (k == 4 && parse_log(value, &c->log) < 0)
+		return conf_ini_fail(rd, "%s:%u: log: expected stderr, syslog or none, got '%s'", rd->path, rd->line,
+				     value);
+	return 1;
 }
 
-/* inih reads through this so that the handler knows the line it is called for. */
-static char *conf_reader(char *str, int num, void *stream)
+static int no_sections(struct ini_reader *rd, const char *header)
 {
-	struct conf_parse *p = stream;
-	char *s = fgets(str, num, p->f);
-
-	if (!s || p->failed)
-		return NULL;
-	p->line++;
-	/* inih reports a section only with its first key: catch a bare header here */
-	if (s[strspn(s, " \t")] == '[') {
-		err_set(p->e, -EINVAL, "%s:%d: unexpected section header (hookd.conf has no sections)", p->path,
-			p->line);
-		p->failed = true;
-		return NULL;
-	}
-	return s;
+	(void)header;
+	return err_set(rd->e, -EINVAL, "%s:%u: unexpected section header (hookd.conf has no sections)", rd->path,
+		       rd->line);
 }
 
 static void conf_defaults(struct hookd_conf *c)
@@ -154,14 +199,14 @@ int conf_open(const char *path, FILE **out, struct err *e)
 
 int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct err *e)
 {
-	struct conf_parse p = { .c = out, .e = e };
+	struct conf_parse p = { .rd = { .e = e, .on_section = no_sections }, .c = out };
 	int r;
 
 	if (!path)
 		path = HOOKD_CONF_FILE;
-	p.path = path;
+	p.rd.path = path;
 	conf_defaults(out);
-	r = conf_open(path, &p.f, e);
+	r = conf_open(path, &p.rd.f, e);
 	if (r == -ENOENT && !must_exist)
 		goto done;
 	if (r < 0) {
@@ -171,14 +216,11 @@ int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct 
 		return r;
 	}
 	out->path = xstrdup(path);
-	e->msg[0] = '\0';
-	r = ini_parse_stream(conf_reader, &p, conf_handler, &p);
-	fclose(p.f);
-	if (r != 0 || p.failed) {
-		if (!e->msg[0])
-			err_set(e, -EINVAL, "%s:%d: syntax error (expected 'key = value')", path, r > 0 ? r : p.line);
+	r = conf_ini_parse(&p.rd, conf_handler, &p, "'key = value'");
+	fclose(p.rd.f);
+	if (r < 0) {
 		conf_free(out);
-		return -EINVAL;
+		return r;
 	}
 done:
 	if (!out->state_dir_set)

@@ -30,6 +30,24 @@ void conf_set_root(struct hookd_conf *c, const char *root);
 char *conf_vm_ini_path(const struct hookd_conf *c, const char *vm);
 /* Joins the root prefix and an absolute path ("/sys/..."). */
 char *conf_rooted(const struct hookd_conf *c, const char *abs_path);
+/* The line reader both INI loaders hand to inih (ini_parse_stream). It counts lines, stops at the
+ * first error, refuses lines too long for inih's buffer, strips indentation (so inih never sees a
+ * "continuation" line that would silently replace a value) and reports [section] headers. */
+struct ini_reader {
+	FILE *f;
+	const char *path;
+	struct err *e;
+	unsigned line;
+	bool failed;
+	int (*on_section)(struct ini_reader *rd, const char *header); /* after '['; may be NULL */
+};
+char *conf_ini_read_line(char *str, int num, void *stream);
+/* Records the first error of a parse (later ones are dropped) and returns 0 for inih. */
+int conf_ini_fail(struct ini_reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs inih over rd->f with handler; returns 0 or -EINVAL with e->msg naming file:line. */
+int conf_ini_parse(struct ini_reader *rd, int (*handler)(void *, const char *, const char *, const char *),
+		   void *user, const char *expected);
+
 /* Opens a config file for reading after conf_check_owner; -ENOENT without a message when missing. */
 int conf_open(const char *path, FILE **out, struct err *e);
 /* hookd runs as root: refuses a config file owned by another user, or writable by group or others. */

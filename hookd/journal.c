@@ -36,6 +36,19 @@ static void put_field(FILE *f, const char *s)
 	}
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Takes the next tab-separated field from *cursor, %-decoded; NULL when there is none or it is
+ * malformed (a '%' not followed by two hex digits). */
 static char *get_field(char **cursor)
 {
 	char *s = *cursor, *end, *out, *o;
@@ -50,13 +63,18 @@ static char *get_field(char **cursor)
 		*cursor = NULL;
 	out = o = xmalloc(strlen(s) + 1);
 	for (; *s; s++) {
-		unsigned v;
-
-		if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1) {
-			*o++ = (char)v;
-			s += 2;
-		} else
+		if (*s != '%') {
 			*o++ = *s;
+			continue;
+		}
+		int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+
+		if (hi < 0 || lo < 0) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(hi * 16 + lo);
+		s += 2;
 	}
 	*o = '\0';
 	return out;
@@ -86,32 +104,35 @@ struct journal_rec *journal_find(const struct journal *j, const char *action, co
 	return NULL;
 }
 
+/* One line of the journal: "vm\tNAME", "uuid\tUUID" or "step\tSTATE\tACTION\tOP\tTARGET\tVALUE\tSAVED". */
 static int parse_line(struct journal *j, char *line)
 {
-	char *cur = line, *kind = get_field(&cur);
-	int r = 0;
+	char *cur = line, *f[7] = { 0 };
+	int r = -EINVAL, want;
 
-	if (strcmp(kind, "vm") == 0) {
-		free(j->vm);
-		j->vm = get_field(&cur);
-	} else if (strcmp(kind, "uuid") == 0) {
-		free(j->uuid);
-		j->uuid = get_field(&cur);
-	} else if (strcmp(kind, "step") == 0) {
-		char *f[6];
+	f[0] = get_field(&cur);
+	want = f[0] && strcmp(f[0], "step") == 0 ? 7 : 2;
+	for (int i = 1; i < want; i++)
+		f[i] = get_field(&cur);
+	for (int i = 0; i < want; i++)
+		if (!f[i])
+			goto out; /* a missing or malformed field */
+	if (cur)
+		goto out; /* an extra field */
+	if (strcmp(f[0], "vm") == 0 || strcmp(f[0], "uuid") == 0) {
+		char **dst = f[0][0] == 'v' ? &j->vm : &j->uuid;
 
-		for (int i = 0; i < 6; i++)
-			f[i] = get_field(&cur);
-		if (!f[5] || (strcmp(f[0], "intent") != 0 && strcmp(f[0], "done") != 0))
-			r = -EINVAL;
-		else
-			journal_append(j, strcmp(f[0], "done") == 0 ? REC_DONE : REC_INTENT, f[1], f[2], f[3], f[4],
-				       f[5]);
-		for (int i = 0; i < 6; i++)
-			free(f[i]);
-	} else
-		r = -EINVAL;
-	free(kind);
+		free(*dst);
+		*dst = f[1];
+		f[1] = NULL;
+		r = 0;
+	} else if (want == 7 && (strcmp(f[1], "intent") == 0 || strcmp(f[1], "done") == 0)) {
+		journal_append(j, strcmp(f[1], "done") == 0 ? REC_DONE : REC_INTENT, f[2], f[3], f[4], f[5], f[6]);
+		r = 0;
+	}
+out:
+	for (int i = 0; i < 7; i++)
+		free(f[i]);
 	return r;
 }
 
@@ -120,7 +141,7 @@ int journal_load(const char *path, struct journal **out, struct err *e)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
 	struct journal *j;
-	char *line, *save = NULL;
+	char *line, *next;
 	unsigned lineno = 1;
 	int r;
 
@@ -129,19 +150,26 @@ int journal_load(const char *path, struct journal **out, struct err *e)
 	r = read_all_fd(fd, JOURNAL_MAX, &buf, NULL);
 	if (r < 0)
 		return err_set(e, r, "%s: %s", path, strerror(-r));
-	line = strtok_r(buf, "\n", &save);
-	if (!line || strcmp(line, JOURNAL_MAGIC) != 0)
+	next = strchr(buf, '\n');
+	if (!next || strncmp(buf, JOURNAL_MAGIC "\n", sizeof(JOURNAL_MAGIC)) != 0)
 		return err_set(e, -EINVAL, "%s: not a hookd journal", path);
 	j = journal_new(path, "", "");
-	while ((line = strtok_r(NULL, "\n", &save))) {
+	for (line = next + 1; *line; line = next + 1) {
 		lineno++;
-		if (parse_line(j, line) < 0) {
-			journal_free(j);
-			return err_set(e, -EINVAL, "%s:%u: corrupt journal record", path, lineno);
-		}
+		next = strchr(line, '\n');
+		if (!next) /* a journal is always saved whole, ending in a newline */
+			break;
+		*next = '\0';
+		if (line[0] && parse_line(j, line) < 0)
+			goto corrupt;
 	}
-	*out = j;
-	return 0;
+	if (*line == '\0') {
+		*out = j;
+		return 0;
+	}
+corrupt:
+	journal_free(j);
+	return err_set(e, -EINVAL, "%s:%u: corrupt journal record", path, lineno);
 }
 
 static int fsync_dir_of(const char *path)

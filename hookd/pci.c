@@ -40,6 +40,19 @@ static int cmp_addr(const void *a, const void *b)
 	return (int)x->function - (int)y->function;
 }
 
+/* A libpci handle that reads <root>/sys/bus/pci only (never the live bus when root is not /). */
+static struct pci_access *pci_new(const char *sys)
+{
+	struct pci_access *pacc = pci_alloc();
+
+	pacc->error = pci_fail;
+	pacc->warning = pci_quiet;
+	pacc->debugging = 0;
+	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	pci_set_param(pacc, "sysfs.path", (char *)sys); /* libpci reads <sysfs.path>/devices */
+	return pacc;
+}
+
 static struct pci_access *pci_open(const char *root, struct err *e)
 {
 	_cleanup_free_ char *sys = sysfs_path(root, "/sys/bus/pci");
@@ -49,16 +62,11 @@ static struct pci_access *pci_open(const char *root, struct err *e)
 		err_set(e, -ENOENT, "no PCI bus at %s", sys);
 		return NULL;
 	}
-	pacc = pci_alloc();
-	pacc->error = pci_fail;
-	pacc->warning = pci_quiet;
-	pacc->debugging = 0;
-	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	pacc = pci_new(sys);
 	if (setjmp(pci_jmp)) {
 		err_set(e, -EIO, "libpci: %s", pci_errmsg);
 		return NULL; /* pacc is leaked on purpose: libpci's state is unknown after an error */
 	}
-	pci_set_param(pacc, "sysfs.path", sys); /* libpci reads <sysfs.path>/devices */
 	pci_init(pacc);
 	pci_scan_bus(pacc);
 	return pacc;
@@ -103,11 +111,10 @@ static unsigned long read_hex(const char *root, const struct pciaddr *a, const c
 char *pci_name(const char *root, const struct pciaddr *a)
 {
 	unsigned vendor = (unsigned)read_hex(root, a, "vendor"), device = (unsigned)read_hex(root, a, "device");
-	struct pci_access *volatile pacc = pci_alloc();
+	_cleanup_free_ char *sys = sysfs_path(root, "/sys/bus/pci");
+	struct pci_access *volatile pacc = pci_new(sys);
 	char name[256] = "";
 
-	pacc->error = pci_fail;
-	pacc->warning = pci_quiet;
 	if (setjmp(pci_jmp) == 0) {
 		pci_init(pacc);
 		pci_lookup_name(pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vendor, device);
