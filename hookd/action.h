@@ -13,11 +13,17 @@ struct step;
 struct journal_rec;
 
 /* What an action sees while planning or acting. */
+struct journal;
+
 struct action_ctx {
 	const struct hookd_conf *conf;
 	const struct domain *dom; /* NULL while reverting from a journal alone */
 	const char *vm;
 	bool describe; /* name devices in step descriptions (pci.ids costs ~20 ms: not on the hook's path) */
+	/* The other VMs' live journals, loaded under the global lock while steps apply or revert:
+	 * what a shared resource (hugepage pool, host CPU set) must keep for them. */
+	struct journal *const *others;
+	size_t n_others;
 };
 
 /* The phases of the libvirt lifecycle that carry steps. */

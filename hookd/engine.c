@@ -97,26 +97,48 @@ int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, 
 	return r;
 }
 
-struct conflict_check {
+struct others {
 	const char *own_path;
-	const struct plan *plan;
-	struct err *e;
+	struct journal **v;
+	size_t n;
 };
 
-/* A step may not take what another VM's live journal holds (a device, for instance). */
-static int check_conflicts(struct journal *j, void *arg)
+static int collect_other(struct journal *j, void *arg)
 {
-	struct conflict_check *c = arg;
+	struct others *o = arg;
 
-	if (strcmp(j->path, c->own_path) == 0)
+	if (strcmp(j->path, o->own_path) == 0)
 		return 0;
-	for (size_t i = 0; i < c->plan->n; i++) {
-		const struct step *st = &c->plan->steps[i];
+	o->v = xrealloc(o->v, (o->n + 1) * sizeof(*o->v));
+	o->v[o->n++] = journal_dup(j);
+	return 0;
+}
 
-		if (st->revertible && journal_find(j, st->ops->name, st->target))
-			return err_set(c->e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first",
-				       st->target, j->vm, j->path);
-	}
+/* Under the lock: the other VMs' journals, for actions on shared resources. */
+static int load_others(const struct action_ctx *ctx, const char *own_path, struct others *o, struct err *e)
+{
+	*o = (struct others){ .own_path = own_path };
+	return engine_for_each_journal(ctx->conf->state_dir, collect_other, o, e);
+}
+
+static void free_others(struct others *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		journal_free(o->v[i]);
+	free(o->v);
+}
+
+/* A step may not take what another VM's live journal holds (a device, for instance). */
+static int check_conflicts(const struct others *o, const struct plan *plan, struct err *e)
+{
+	for (size_t k = 0; k < o->n; k++)
+		for (size_t i = 0; i < plan->n; i++) {
+			const struct step *st = &plan->steps[i];
+
+			if (st->revertible && !st->shared && journal_find(o->v[k], st->ops->name, st->target))
+				return err_set(e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first",
+					       st->target, o->v[k]->vm, o->v[k]->path);
+		}
 	return 0;
 }
 
@@ -186,25 +208,34 @@ static int apply_step(const struct action_ctx *ctx, struct journal *j, const str
 	return journal_save(j, e);
 }
 
-int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
+int engine_apply(const struct action_ctx *actx, const struct plan *plan, const char *journal_path,
 		 struct err *e)
 {
-	struct conflict_check cc = { journal_path, plan, e };
 	_cleanup_close_ int lock = -1;
+	struct action_ctx c = *actx, *ctx = &c;
 	struct journal *j = NULL;
+	struct others o = { 0 };
 	int r;
 
 	r = engine_lock(ctx->conf, &lock, e);
 	if (r < 0)
 		return r;
-	r = engine_for_each_journal(ctx->conf->state_dir, check_conflicts, &cc, e);
-	if (r < 0)
+	r = load_others(ctx, journal_path, &o, e);
+	if (r == 0)
+		r = check_conflicts(&o, plan, e);
+	if (r < 0) {
+		free_others(&o);
 		return r;
+	}
+	c.others = o.v;
+	c.n_others = o.n;
 	r = journal_load(journal_path, &j, e);
 	if (r == -ENOENT)
 		j = journal_new(journal_path, ctx->vm, ctx->dom && ctx->dom->uuid ? ctx->dom->uuid : "");
-	else if (r < 0)
+	else if (r < 0) {
+		free_others(&o);
 		return r;
+	}
 	r = journal_save(j, e);
 	for (size_t i = 0; r >= 0 && i < plan->n; i++) {
 		r = apply_step(ctx, j, &plan->steps[i], e);
@@ -221,16 +252,19 @@ int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const ch
 			snprintf(e->msg + len, sizeof(e->msg) - len, " (everything done was rolled back)");
 	}
 	journal_free(j);
+	free_others(&o);
 	return r;
 }
 
-int engine_revert(const struct action_ctx *ctx, const char *journal_path, struct err *e)
+int engine_revert(const struct action_ctx *actx, const char *journal_path, struct err *e)
 {
 	_cleanup_close_ int lock = -1;
+	struct action_ctx c = *actx;
+	struct others o = { 0 };
 	struct journal *j;
 	int r;
 
-	r = engine_lock(ctx->conf, &lock, e);
+	r = engine_lock(c.conf, &lock, e);
 	if (r < 0)
 		return r;
 	r = journal_load(journal_path, &j, e);
@@ -238,7 +272,13 @@ int engine_revert(const struct action_ctx *ctx, const char *journal_path, struct
 		return 0;
 	if (r < 0)
 		return r;
-	r = revert_all(ctx, j, e);
+	r = load_others(&c, journal_path, &o, e);
+	if (r == 0) {
+		c.others = o.v;
+		c.n_others = o.n;
+		r = revert_all(&c, j, e);
+	}
+	free_others(&o);
 	journal_free(j);
 	return r;
 }

@@ -236,6 +236,18 @@ int journal_remove(const struct journal *j, struct err *e)
 	return 0;
 }
 
+struct journal *journal_dup(const struct journal *src)
+{
+	struct journal *j = journal_new(src->path, src->vm, src->uuid);
+
+	for (size_t i = 0; i < src->n; i++) {
+		const struct journal_rec *r = &src->recs[i];
+
+		journal_append(j, r->state, r->action, r->op, r->target, r->value, r->saved);
+	}
+	return j;
+}
+
 void journal_free(struct journal *j)
 {
 	if (!j)

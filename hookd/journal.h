@@ -38,6 +38,7 @@ size_t journal_append(struct journal *j, enum rec_state state, const char *actio
 		      const char *target, const char *value, const char *saved);
 /* The record for action+target, or NULL. */
 struct journal_rec *journal_find(const struct journal *j, const char *action, const char *target);
+struct journal *journal_dup(const struct journal *j);
 void journal_free(struct journal *j);
 
 #endif

@@ -16,6 +16,7 @@ struct step {
 	char **writes; /* "PATH <- VALUE" lines, in order, for the dry run */
 	size_t n_writes;
 	bool revertible; /* false for steps left in place on release (loading vfio-pci) */
+	bool shared;     /* several VMs may hold the same target (hugepage pool, host CPU set) */
 };
 
 struct plan {
