@@ -28,6 +28,18 @@ static int test_checks;
 		}                                                                        \
 	} while (0)
 
+/* hay (may be NULL: a failure) contains needle. */
+#define CHECK_CONTAINS(hay, needle)                                                          \
+	do {                                                                                 \
+		const char *h_ = (hay), *n_ = (needle);                                      \
+		test_checks++;                                                               \
+		if (!h_ || !strstr(h_, n_)) {                                                \
+			test_failures++;                                                     \
+			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
+				__LINE__, h_ ? h_ : "(null)", n_);                           \
+		}                                                                            \
+	} while (0)
+
 #define TEST_DONE()                                                                      \
 	(fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures), test_failures ? 1 : 0)
 

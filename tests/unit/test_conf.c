@@ -1,45 +1,17 @@
 /* conf.c: hookd.conf keys, defaults, errors with file:line, ownership and mode checks, root handling. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "fixture.h"
 #include "test.h"
-
-#define CHECK_CONTAINS(hay, needle)                                                          \
-	do {                                                                                 \
-		const char *h_ = (hay), *n_ = (needle);                                      \
-		test_checks++;                                                               \
-		if (!h_ || !strstr(h_, n_)) {                                                \
-			test_failures++;                                                     \
-			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
-				__LINE__, h_ ? h_ : "(null)", n_);                           \
-		}                                                                            \
-	} while (0)
-
-static char tmpdir[] = "/tmp/hookd-test-conf-XXXXXX";
-
-/* Writes name in the temp dir with mode (chmod'ed: the umask does not decide); returns its path. */
-static char *put_file(const char *name, const char *text, mode_t mode)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "cannot write %s\n", path);
-		exit(2);
-	}
-	if (chmod(path, mode) < 0)
-		exit(2);
-	return path;
-}
 
 /* Loads text as hookd.conf; on success the caller frees *c. */
 static int load_text(const char *text, struct hookd_conf *c, struct err *e)
 {
-	_cleanup_free_ char *path = put_file("conf-case.conf", text, 0644);
+	_cleanup_free_ char *path = test_put_file("conf-case.conf", text, 0644);
 
 	e->msg[0] = '\0';
 	return conf_load(path, true, c, e);
@@ -50,7 +22,7 @@ static void check_refused(const char *text, int line, const char *what)
 {
 	struct hookd_conf c;
 	struct err e;
-	_cleanup_free_ char *where = xasprintf("%s/conf-case.conf:%d: ", tmpdir, line);
+	_cleanup_free_ char *where = xasprintf("%s/conf-case.conf:%d: ", test_tmpdir, line);
 	int r = load_text(text, &c, &e);
 
 	CHECK(r == -EINVAL);
@@ -69,7 +41,7 @@ static void test_defaults_when_missing(void)
 {
 	struct hookd_conf c;
 	struct err e = { "" };
-	_cleanup_free_ char *path = xasprintf("%s/conf-absent.conf", tmpdir);
+	_cleanup_free_ char *path = xasprintf("%s/conf-absent.conf", test_tmpdir);
 
 	CHECK(conf_load(path, false, &c, &e) == 0);
 	CHECK(c.path == NULL);
@@ -194,10 +166,10 @@ static void test_errors_name_file_and_line(void)
 
 static void test_file_checks(void)
 {
-	_cleanup_free_ char *ww = put_file("conf-world-writable.conf", "root = /x\n", 0666);
-	_cleanup_free_ char *gw = put_file("conf-group-writable.conf", "root = /x\n", 0664);
-	_cleanup_free_ char *foreign = put_file("conf-foreign.conf", "root = /x\n", 0644);
-	_cleanup_free_ char *ok = put_file("conf-readonly.conf", "root = /x\n", 0444);
+	_cleanup_free_ char *ww = test_put_file("conf-world-writable.conf", "root = /x\n", 0666);
+	_cleanup_free_ char *gw = test_put_file("conf-group-writable.conf", "root = /x\n", 0664);
+	_cleanup_free_ char *foreign = test_put_file("conf-foreign.conf", "root = /x\n", 0644);
+	_cleanup_free_ char *ok = test_put_file("conf-readonly.conf", "root = /x\n", 0444);
 	struct hookd_conf c;
 	struct err e = { "" };
 
@@ -223,7 +195,7 @@ static void test_file_checks(void)
 		fprintf(stderr, "skipped: cannot chown a file to another user\n");
 
 	/* A directory is not a config file. */
-	CHECK(conf_load(tmpdir, true, &c, &e) == -EINVAL);
+	CHECK(conf_load(test_tmpdir, true, &c, &e) == -EINVAL);
 	CHECK_CONTAINS(e.msg, "not a regular file");
 }
 
@@ -276,24 +248,9 @@ static void test_vm_ini_path(void)
 	conf_free(&c);
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st, (void)type, (void)ftw;
-	return remove(path);
-}
-
-static void cleanup_tmpdir(void)
-{
-	if (nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
-
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 2;
-	}
+	test_tmpdir_create("conf");
 	test_defaults_when_missing();
 	test_all_keys();
 	test_log_and_timeout();
@@ -302,6 +259,6 @@ int main(void)
 	test_file_checks();
 	test_set_root();
 	test_vm_ini_path();
-	cleanup_tmpdir();
+	test_tmpdir_remove();
 	return TEST_DONE();
 }

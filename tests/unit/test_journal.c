@@ -2,38 +2,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "journal.h"
+#include "fixture.h"
 #include "test.h"
-
-#define CHECK_CONTAINS(hay, needle)                                                          \
-	do {                                                                                 \
-		const char *h_ = (hay), *n_ = (needle);                                      \
-		test_checks++;                                                               \
-		if (!h_ || !strstr(h_, n_)) {                                                \
-			test_failures++;                                                     \
-			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
-				__LINE__, h_ ? h_ : "(null)", n_);                           \
-		}                                                                            \
-	} while (0)
-
-static char tmpdir[] = "/tmp/hookd-test-journal-XXXXXX";
-
-static char *put_file(const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "cannot write %s\n", path);
-		exit(2);
-	}
-	return path;
-}
 
 static char *slurp(const char *path)
 {
@@ -48,10 +23,10 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* Names in tmpdir ending in suffix. */
+/* Names in test_tmpdir ending in suffix. */
 static int count_suffix(const char *suffix)
 {
-	DIR *d = opendir(tmpdir);
+	DIR *d = opendir(test_tmpdir);
 	struct dirent *de;
 	int n = 0;
 
@@ -82,7 +57,7 @@ static void test_path_for(void)
 static void test_round_trip(void)
 {
 	static const char *const odd[] = { "tab\there", "line\nbreak", "100% %25 %", "", "%0a%09", "trail\t", "\n" };
-	_cleanup_free_ char *path = xasprintf("%s/vm.journal", tmpdir);
+	_cleanup_free_ char *path = xasprintf("%s/vm.journal", test_tmpdir);
 	struct journal *j = journal_new(path, "win 11\tname%", "uuid-1");
 	struct journal *l = NULL;
 	struct err e = { "" };
@@ -176,7 +151,7 @@ static void test_round_trip(void)
 
 static void test_save_fails_cleanly(void)
 {
-	_cleanup_free_ char *path = xasprintf("%s/no-such-dir/vm.journal", tmpdir);
+	_cleanup_free_ char *path = xasprintf("%s/no-such-dir/vm.journal", test_tmpdir);
 	struct journal *j = journal_new(path, "vm", "u");
 	struct err e = { "" };
 
@@ -189,7 +164,7 @@ static void test_save_fails_cleanly(void)
 /* Expects name with text refused with "PATH:LINE: corrupt journal record" (line 0: "not a hookd journal"). */
 static void check_corrupt(const char *name, const char *text, unsigned line)
 {
-	_cleanup_free_ char *path = put_file(name, text);
+	_cleanup_free_ char *path = test_put_file(name, text, 0600);
 	_cleanup_free_ char *want = line ? xasprintf("%s:%u: corrupt journal record", path, line)
 					 : xasprintf("%s: not a hookd journal", path);
 	struct journal *j = NULL;
@@ -233,7 +208,7 @@ static void test_short_escape_is_safe(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
 		_cleanup_free_ char *name = xasprintf("journal-escape-%zu", i);
-		_cleanup_free_ char *path = put_file(name, texts[i]);
+		_cleanup_free_ char *path = test_put_file(name, texts[i], 0600);
 		int status = 0;
 		pid_t pid;
 
@@ -254,24 +229,14 @@ static void test_short_escape_is_safe(void)
 	}
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st, (void)type, (void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 2;
-	}
+	test_tmpdir_create("journal");
 	test_path_for();
 	test_round_trip();
 	test_save_fails_cleanly();
 	test_refuses_corrupt();
 	test_short_escape_is_safe();
-	if (nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	test_tmpdir_remove();
 	return TEST_DONE();
 }

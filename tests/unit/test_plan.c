@@ -1,7 +1,6 @@
 /* plan.c and the [vfio] planner: phases, rendering, and plans built against a small simulated root. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,21 +10,10 @@
 #include "domain.h"
 #include "plan.h"
 #include "vmconfig.h"
+#include "fixture.h"
 #include "test.h"
 
-#define CHECK_CONTAINS(hay, needle)                                                          \
-	do {                                                                                 \
-		const char *h_ = (hay), *n_ = (needle);                                      \
-		test_checks++;                                                               \
-		if (!h_ || !strstr(h_, n_)) {                                                \
-			test_failures++;                                                     \
-			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
-				__LINE__, h_ ? h_ : "(null)", n_);                           \
-		}                                                                            \
-	} while (0)
-
-/* Everything below lives here: the simulated root is <tmpdir>/root. Nothing points at the real /. */
-static char tmpdir[] = "/tmp/hookd-test-plan-XXXXXX";
+/* Everything lives in test_tmpdir: the simulated root is <test_tmpdir>/root. Nothing points at the real /. */
 static char *root;
 
 static void die(const char *what, const char *path)
@@ -141,7 +129,7 @@ static void sim_device(const char *bdf, unsigned vendor, unsigned device, unsign
 /* The host: a GPU + HDMI audio behind a root port (all in group 1), and a few cases around it. */
 static void sim_root(void)
 {
-	root = xasprintf("%s/root", tmpdir);
+	root = xasprintf("%s/root", test_tmpdir);
 	mkdirs(root);
 	{
 		_cleanup_free_ char *d = rooted("sys/bus/pci/drivers");
@@ -196,7 +184,7 @@ struct fixture {
 
 static void fixture_init(struct fixture *f, const char *xml)
 {
-	_cleanup_free_ char *absent = xasprintf("%s/no-hookd.conf", tmpdir);
+	_cleanup_free_ char *absent = xasprintf("%s/no-hookd.conf", test_tmpdir);
 	struct err e = { "" };
 
 	if (conf_load(absent, false, &f->conf, &e) < 0 || domain_parse(xml, strlen(xml), &f->dom, &e) < 0) {
@@ -216,13 +204,10 @@ static void fixture_free(struct fixture *f)
 /* Loads ini (written with mode 0644 into the temp dir) and builds the plan of phase. */
 static int build(struct fixture *f, const char *ini, enum phase phase, struct plan **p, struct err *e)
 {
-	_cleanup_free_ char *path = xasprintf("%s/vm-plan.ini", tmpdir);
+	_cleanup_free_ char *path = test_put_file("vm-plan.ini", ini, 0644);
 	struct vm_config *cfg = NULL;
-	FILE *out = fopen(path, "w");
 	int r;
 
-	if (!out || fputs(ini, out) < 0 || fclose(out) != 0 || chmod(path, 0644) < 0)
-		die("write", path);
 	e->msg[0] = '\0';
 	*p = NULL;
 	r = vmconfig_load(path, &cfg, e);
@@ -547,7 +532,7 @@ static void test_vfio_refusals(void)
 	struct fixture f;
 	struct plan *p;
 	struct err e;
-	_cleanup_free_ char *where = xasprintf("[vfio] (%s/vm-plan.ini:2): ", tmpdir);
+	_cleanup_free_ char *where = xasprintf("[vfio] (%s/vm-plan.ini:2): ", test_tmpdir);
 
 	fixture_init(&f, DOMAIN_XML);
 
@@ -584,18 +569,9 @@ static void test_vfio_refusals(void)
 	fixture_free(&f);
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st, (void)type, (void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 2;
-	}
+	test_tmpdir_create("plan");
 	sim_root();
 	test_phase_from_name();
 	test_print_hand_built();
@@ -604,8 +580,7 @@ int main(void)
 	test_vfio_lists();
 	test_vfio_devices_continuation();
 	test_vfio_refusals();
-	if (nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	test_tmpdir_remove();
 	free(root);
 	return TEST_DONE();
 }

@@ -1,43 +1,16 @@
 /* vmconfig.c: a VM's INI file -> ordered sections bound to actions; every error names file:line. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
 #include "vmconfig.h"
+#include "fixture.h"
 #include "test.h"
-
-#define CHECK_CONTAINS(hay, needle)                                                          \
-	do {                                                                                 \
-		const char *h_ = (hay), *n_ = (needle);                                      \
-		test_checks++;                                                               \
-		if (!h_ || !strstr(h_, n_)) {                                                \
-			test_failures++;                                                     \
-			fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, \
-				__LINE__, h_ ? h_ : "(null)", n_);                           \
-		}                                                                            \
-	} while (0)
-
-static char tmpdir[] = "/tmp/hookd-test-vmconfig-XXXXXX";
-
-static char *put_file(const char *name, const char *text, mode_t mode)
-{
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "cannot write %s\n", path);
-		exit(2);
-	}
-	if (chmod(path, mode) < 0)
-		exit(2);
-	return path;
-}
 
 static int load_text(const char *text, struct vm_config **c, struct err *e)
 {
-	_cleanup_free_ char *path = put_file("vm-case.ini", text, 0644);
+	_cleanup_free_ char *path = test_put_file("vm-case.ini", text, 0644);
 
 	e->msg[0] = '\0';
 	*c = NULL;
@@ -71,7 +44,7 @@ static void check_refused(const char *text, unsigned line, const char *what)
 {
 	struct vm_config *c;
 	struct err e;
-	_cleanup_free_ char *where = xasprintf("%s/vm-case.ini:%u: ", tmpdir, line);
+	_cleanup_free_ char *where = xasprintf("%s/vm-case.ini:%u: ", test_tmpdir, line);
 	int r = load_text(text, &c, &e);
 
 	CHECK(r == -EINVAL);
@@ -138,10 +111,10 @@ static void test_refuses(void)
 
 static void test_missing_and_permissions(void)
 {
-	_cleanup_free_ char *missing = xasprintf("%s/vm-absent.ini", tmpdir);
-	_cleanup_free_ char *ww = put_file("vm-world-writable.ini", "[vfio]\n", 0666);
-	_cleanup_free_ char *gw = put_file("vm-group-writable.ini", "[vfio]\n", 0620);
-	_cleanup_free_ char *foreign = put_file("vm-foreign.ini", "[vfio]\n", 0644);
+	_cleanup_free_ char *missing = xasprintf("%s/vm-absent.ini", test_tmpdir);
+	_cleanup_free_ char *ww = test_put_file("vm-world-writable.ini", "[vfio]\n", 0666);
+	_cleanup_free_ char *gw = test_put_file("vm-group-writable.ini", "[vfio]\n", 0620);
+	_cleanup_free_ char *foreign = test_put_file("vm-foreign.ini", "[vfio]\n", 0644);
 	struct vm_config *c = NULL;
 	struct err e;
 
@@ -164,7 +137,7 @@ static void test_missing_and_permissions(void)
 	} else
 		fprintf(stderr, "skipped: cannot chown a file to another user\n");
 
-	CHECK(vmconfig_load(tmpdir, &c, &e) == -EINVAL);
+	CHECK(vmconfig_load(test_tmpdir, &c, &e) == -EINVAL);
 	CHECK_CONTAINS(e.msg, "not a regular file");
 }
 
@@ -195,23 +168,13 @@ static void test_long_lines(void)
 		      2, "line longer than 198 characters");
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st, (void)type, (void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 2;
-	}
+	test_tmpdir_create("vmconfig");
 	test_accepts();
 	test_refuses();
 	test_missing_and_permissions();
 	test_long_lines();
-	if (nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	test_tmpdir_remove();
 	return TEST_DONE();
 }
