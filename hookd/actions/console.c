@@ -1,0 +1,2 @@
+/* [console]: being written. */
+#include "action.h"

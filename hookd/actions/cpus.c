@@ -1,0 +1,2 @@
+/* [cpus]: being written. */
+#include "action.h"

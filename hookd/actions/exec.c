@@ -1,0 +1,2 @@
+/* [exec]: being written. */
+#include "action.h"

@@ -1,0 +1,2 @@
+/* [hugepages]: being written. */
+#include "action.h"

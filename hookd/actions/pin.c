@@ -1,0 +1,2 @@
+/* [pin]: being written. */
+#include "action.h"

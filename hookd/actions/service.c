@@ -1,0 +1,2 @@
+/* [service]: being written. */
+#include "action.h"
