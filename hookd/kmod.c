@@ -57,7 +57,7 @@ int kmod_ensure_pci_driver(const char *root, const char *driver, const char *mod
 
 	if (driver_registered(&w))
 		return 0;
-	if (strcmp(root, "/") != 0)
+	if (!sysfs_kernel_calls_allowed(root))
 		return err_set(e, -EPERM, "driver %s is not loaded under root %s, and hookd loads modules only into the running kernel (root = /)",
 			       driver, root);
 	r = kmod_load(module, e);

@@ -190,6 +190,15 @@ void sysfs_list_free(char **names, size_t n)
 	free(names);
 }
 
+bool sysfs_kernel_calls_allowed(const char *root)
+{
+	const char *sim = getenv("HOOKD_SIM_ROOT");
+
+	if (strcmp(root, "/") == 0)
+		return true;
+	return sim && sim[0] == '/' && strcmp(sim, root) == 0;
+}
+
 int sysfs_wait(bool (*cond)(void *arg), void *arg, unsigned timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;

@@ -22,6 +22,11 @@ int sysfs_link_name(const char *root, const char *abs, char **out);
 /* Sorted names in a directory (without . and ..). */
 int sysfs_list(const char *root, const char *abs, char ***names, size_t *n);
 void sysfs_list_free(char **names, size_t n);
+/* Operations that do not go through files (module load/unload syscalls, sched_setaffinity) act on
+ * the running kernel. They are allowed when root is "/", or when the test simulator, which
+ * intercepts them, declares through HOOKD_SIM_ROOT that it serves exactly this root. Anything else
+ * is refused: a simulated root must never change this machine. */
+bool sysfs_kernel_calls_allowed(const char *root);
 /* Polls cond(arg) until true or timeout_ms passes, with short growing intervals (no fixed sleep). */
 int sysfs_wait(bool (*cond)(void *arg), void *arg, unsigned timeout_ms);
 
