@@ -1,0 +1,1 @@
+# Install layout and Debian package (CPack): being written.

@@ -1,0 +1,2 @@
+/* hookd devices: being written. */
+#include "util.h"

@@ -1,0 +1,2 @@
+/* hookd install: being written. */
+#include "util.h"
