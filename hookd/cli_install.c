@@ -1,2 +1,132 @@
-/* hookd install: being written. */
-#include "util.h"
+#include "cli_install.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sysfs.h"
+
+/* Is path a symlink to our hook executable? */
+static bool is_ours(const char *path, const char *hook)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	return realpath(path, a) && realpath(hook, b) && strcmp(a, b) == 0;
+}
+
+/* Appends `chain = PATH` to hookd.conf (creating it root-only writable), unless it is set already. */
+static int record_chain(const struct hookd_conf *conf, const char *conf_path, const char *chained)
+{
+	FILE *f;
+
+	if (conf->chain) {
+		if (strcmp(conf->chain, chained) == 0)
+			return 0;
+		fprintf(stderr, "hookd: %s already chains %s; refusing to chain a second hook\n", conf_path, conf->chain);
+		return -EEXIST;
+	}
+	f = fopen(conf_path, "a");
+	if (!f) {
+		fprintf(stderr, "hookd: cannot write %s: %s\n", conf_path, strerror(errno));
+		return -errno;
+	}
+	fchmod(fileno(f), 0644);
+	fprintf(f, "\n; the hook that was here before hookd: run after hookd's own steps (hookd install --chain)\nchain = %s\n",
+		chained);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* SIGHUP to libvirtd (or the modular virtqemud) so that it notices a new hook file. */
+static int reload_libvirt(const struct hookd_conf *conf)
+{
+	static const char *const pidfiles[] = { "/run/libvirtd.pid", "/run/libvirt/virtqemud.pid" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(pidfiles); i++) {
+		_cleanup_free_ char *s = NULL;
+		unsigned long long pid;
+
+		if (sysfs_read(conf->root, pidfiles[i], &s) < 0 || parse_uint(s, &pid) < 0 || pid < 2)
+			continue;
+		if (strcmp(conf->root, "/") != 0) {
+			printf("(root is %s: not signalling pid %llu)\n", conf->root, pid);
+			return 0;
+		}
+		if (kill((pid_t)pid, SIGHUP) == 0) {
+			printf("Sent SIGHUP to pid %llu (%s): the hook is active now.\n", pid, pidfiles[i]);
+			return 0;
+		}
+	}
+	printf("libvirtd does not seem to run: it will pick the hook up when it starts.\n");
+	return 0;
+}
+
+static void describe_foreign(const char *path)
+{
+	char target[PATH_MAX], line[160] = "";
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	FILE *f;
+
+	if (n >= 0) {
+		target[n] = '\0';
+		fprintf(stderr, "  %s is a symbolic link to %s\n", path, target);
+		return;
+	}
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f) && line[0] == '#' && line[1] == '!')
+		fprintf(stderr, "  %s is a script: %s", path, line);
+	if (f)
+		fclose(f);
+}
+
+int install_run(const struct hookd_conf *conf, const struct install_opts *o)
+{
+	_cleanup_free_ char *path = xasprintf("%s/qemu", o->hooks_dir);
+	_cleanup_free_ char *kept = xasprintf("%s/qemu.before-hookd", o->hooks_dir);
+	struct stat st;
+
+	if (access(o->hook, X_OK) < 0) {
+		fprintf(stderr, "hookd: %s: %s (is hookd installed?)\n", o->hook, strerror(errno));
+		return 1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (is_ours(path, o->hook)) {
+			printf("%s already runs hookd.\n", path);
+			return o->reload ? reload_libvirt(conf) : 0;
+		}
+		if (!o->chain) {
+			fprintf(stderr, "hookd: %s is another hook; refusing to replace it.\n", path);
+			describe_foreign(path);
+			fprintf(stderr, "hookd can keep it and run it after its own steps, with the same arguments and input:\n"
+					"  hookd install --chain\n");
+			return 2;
+		}
+		if (access(kept, F_OK) == 0) {
+			fprintf(stderr, "hookd: %s exists already; move it away first\n", kept);
+			return 1;
+		}
+		if (record_chain(conf, o->conf_path, kept) < 0)
+			return 1;
+		if (rename(path, kept) < 0) {
+			fprintf(stderr, "hookd: cannot move %s to %s: %s\n", path, kept, strerror(errno));
+			return 1;
+		}
+		printf("Kept the previous hook as %s; hookd runs it after its own steps (chain = in %s).\n", kept,
+		       o->conf_path);
+	} else if (mkdir(o->hooks_dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "hookd: cannot create %s: %s\n", o->hooks_dir, strerror(errno));
+		return 1;
+	}
+	if (symlink(o->hook, path) < 0) {
+		fprintf(stderr, "hookd: cannot create %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("Installed %s -> %s\n", path, o->hook);
+	if (o->reload)
+		return reload_libvirt(conf);
+	printf("libvirtd notices a new hook only when it starts or gets SIGHUP: run `hookd install --reload`\n"
+	       "(or `systemctl reload libvirtd`) before starting a VM.\n");
+	return 0;
+}

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "cli_install.h"
 #include "cli_virt.h"
 #include "domain.h"
 #include "engine.h"
@@ -24,6 +25,7 @@ struct cli {
 	const char *xml_path;
 	const char *phase;
 	bool json;
+	struct install_opts install;
 };
 
 static const char usage_text[] =
@@ -38,6 +40,9 @@ static const char usage_text[] =
 	"  run VM PHASE [--xml FILE]         run one phase as the hook would (prepare, started, release)\n"
 	"  status [--json]                   what each VM holds now, from the journals\n"
 	"  restore VM                        revert what VM's journal still holds\n"
+	"  install [--chain] [--reload] [--hooks-dir DIR] [--hook PATH]\n"
+	"                                    put /etc/libvirt/hooks/qemu in place (--chain keeps a\n"
+	"                                    previous hook and runs it after hookd's steps)\n"
 	"\n"
 	"Options:\n"
 	"  --conf FILE   global configuration (default " HOOKD_CONF_FILE ")\n"
@@ -66,6 +71,10 @@ static int parse_cmd_opts(struct cli *c, int argc, char **argv)
 		{ "xml", required_argument, NULL, 'x' },
 		{ "phase", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "chain", no_argument, NULL, 'C' },
+		{ "reload", no_argument, NULL, 'R' },
+		{ "hooks-dir", required_argument, NULL, 'D' },
+		{ "hook", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -77,6 +86,10 @@ static int parse_cmd_opts(struct cli *c, int argc, char **argv)
 		case 'x': c->xml_path = optarg; break;
 		case 'p': c->phase = optarg; break;
 		case 'j': c->json = true; break;
+		case 'C': c->install.chain = true; break;
+		case 'R': c->install.reload = true; break;
+		case 'D': c->install.hooks_dir = optarg; break;
+		case 'H': c->install.hook = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -361,12 +374,28 @@ static int cmd_restore(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int cmd_install(struct cli *c, int argc, char **argv)
+{
+	struct install_opts o = c->install;
+
+	(void)argv;
+	if (argc > 0)
+		return usage_error("install: %s", "takes no arguments");
+	if (!o.hooks_dir)
+		o.hooks_dir = "/etc/libvirt/hooks";
+	if (!o.hook)
+		o.hook = HOOKD_LIBEXEC "/qemu";
+	o.conf_path = c->conf_path ? c->conf_path : HOOKD_CONF_FILE;
+	return install_run(&c->conf, &o);
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(struct cli *c, int argc, char **argv);
 } commands[] = {
 	{ "check", cmd_check },     { "inspect", cmd_inspect }, { "plan", cmd_plan },
 	{ "run", cmd_run },         { "status", cmd_status },   { "restore", cmd_restore },
+	{ "install", cmd_install },
 };
 
 int main(int argc, char **argv)

@@ -17,7 +17,7 @@ struct conf_parse {
 	unsigned seen; /* one bit per key in conf_keys: a repeated key is an error */
 };
 
-static const char *const conf_keys[] = { "root", "hooks_dir", "state_dir", "timeout", "log" };
+static const char *const conf_keys[] = { "root", "hooks_dir", "state_dir", "chain", "timeout", "log" };
 
 int conf_check_owner(int fd, const char *path, struct err *e)
 {
@@ -141,22 +141,22 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	for (k = 0; k < ARRAY_SIZE(conf_keys) && strcmp(name, conf_keys[k]) != 0; k++)
 		;
 	if (k == ARRAY_SIZE(conf_keys))
-		return conf_ini_fail(rd, "%s:%u: unknown key '%s' (known: root, hooks_dir, state_dir, timeout, log)",
+		return conf_ini_fail(rd, "%s:%u: unknown key '%s' (known: root, hooks_dir, state_dir, chain, timeout, log)",
 				     rd->path, rd->line, name);
 	if (p->seen & (1u << k))
 		return conf_ini_fail(rd, "%s:%u: '%s' is set twice", rd->path, rd->line, name);
 	p->seen |= 1u << k;
-	if (k <= 2) {
-		char **dst[] = { &c->root, &c->hooks_dir, &c->state_dir };
+	if (k <= 3) {
+		char **dst[] = { &c->root, &c->hooks_dir, &c->state_dir, &c->chain };
 
 		if (set_path(dst[k], value) < 0)
 			return conf_ini_fail(rd, "%s:%u: %s must be an absolute path, got '%s'", rd->path, rd->line,
 					     name, value);
 		c->state_dir_set |= k == 2;
-	} else if (k == 3 && parse_timeout(value, &c->timeout_ms) < 0)
+	} else if (k == 4 && parse_timeout(value, &c->timeout_ms) < 0)
 		return conf_ini_fail(rd, "%s:%u: timeout: expected seconds (e.g. 5, 2.5, 500ms) from 1ms to 600, got '%s'",
 				     rd->path, rd->line, value);
-	else if (k == 4 && parse_log(value, &c->log) < 0)
+	else if (k == 5 && parse_log(value, &c->log) < 0)
 		return conf_ini_fail(rd, "%s:%u: log: expected stderr, syslog or none, got '%s'", rd->path, rd->line,
 				     value);
 	return 1;
@@ -234,6 +234,7 @@ void conf_free(struct hookd_conf *c)
 	free(c->root);
 	free(c->hooks_dir);
 	free(c->state_dir);
+	free(c->chain);
 	memset(c, 0, sizeof(*c));
 }
 

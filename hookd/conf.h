@@ -14,6 +14,7 @@ struct hookd_conf {
 	char *root;        /* where /sys, /proc, /dev, /run are found; "/" on a real host */
 	char *hooks_dir;   /* per-VM INI files */
 	char *state_dir;   /* journals and the lock */
+	char *chain;       /* a previous hook that `hookd install --chain` kept: run after hookd's own steps */
 	unsigned timeout_ms; /* bound on every wait for the kernel */
 	enum log_target log;
 	bool state_dir_set; /* else state_dir follows root: <root>/run/hookd */

@@ -6,8 +6,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "conf.h"
+
+#define STDIN_MAX (64u << 20)
 
 static void drain_stdin(void)
 {
@@ -42,21 +46,84 @@ static bool has_journals(const char *state_dir)
 	return found;
 }
 
-static int exec_worker(char **argv)
+/* hookd-apply, beside this executable (resolved through /proc/self/exe, so symlinks work). */
+static int worker_path(char *buf, size_t size)
 {
-	char self[4096], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
+	ssize_t n = readlink("/proc/self/exe", buf, size - 32);
+	char *slash;
 
 	if (n < 0) {
 		fprintf(stderr, "hookd: cannot find the hook's own path: %s\n", strerror(errno));
-		return 1;
+		return -1;
 	}
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	strcpy(slash ? slash + 1 : self, "hookd-apply");
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	strcpy(slash ? slash + 1 : buf, "hookd-apply");
+	return 0;
+}
+
+static int exec_worker(char **argv)
+{
+	char self[4096];
+
+	if (worker_path(self, sizeof(self)) < 0)
+		return 1;
 	execv(self, argv);
 	fprintf(stderr, "hookd: cannot run %s: %s (reinstall hookd)\n", self, strerror(errno));
 	return 1;
+}
+
+/* Runs path with argv (argv[0] replaced) and stdin read from the start of fd; returns its status. */
+static int run_with_stdin(const char *path, char **argv, int fd)
+{
+	int status;
+	pid_t pid;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return 1;
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		dup2(fd, STDIN_FILENO);
+		argv[0] = (char *)path;
+		execv(path, argv);
+		fprintf(stderr, "hookd: cannot run the chained hook %s: %s\n", path, strerror(errno));
+		_exit(1);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* `hookd install --chain` kept the previous hook: it runs after hookd's own steps, for every call,
+ * with the same argv and the same stdin; its stdout is passed through (libvirt may read it). */
+static int run_chained(const char *chain, bool run, char **argv)
+{
+	char worker[4096], buf[65536];
+	int fd = memfd_create("hookd-stdin", MFD_CLOEXEC), rc = 0;
+	size_t total = 0;
+	ssize_t n;
+
+	if (fd < 0) {
+		fprintf(stderr, "hookd: memfd_create: %s\n", strerror(errno));
+		return 1;
+	}
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n > 0 && (total += (size_t)n) <= STDIN_MAX && write(fd, buf, (size_t)n) != n)
+			return 1;
+	}
+	if (total > STDIN_MAX) {
+		fprintf(stderr, "hookd: %s: the domain XML on stdin is larger than 64 MiB\n", argv[1]);
+		return 1;
+	}
+	if (run)
+		rc = worker_path(worker, sizeof(worker)) < 0 ? 1 : run_with_stdin(worker, argv, fd);
+	if (rc == 0)
+		rc = run_with_stdin(chain, argv, fd);
+	close(fd);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -72,20 +139,27 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
-	if (!acts_on(argv[2], argv[3])) {
-		drain_stdin();
-		return 0;
-	}
 	if (conf_load(getenv("HOOKD_CONF"), false, &conf, &e) < 0) {
 		drain_stdin();
 		fprintf(stderr, "hookd: %s\n", e.msg);
 		return 1;
 	}
-	ini = conf_vm_ini_path(&conf, argv[1]);
+	if (!acts_on(argv[2], argv[3]) && !conf.chain) {
+		conf_free(&conf);
+		drain_stdin();
+		return 0;
+	}
+	ini = acts_on(argv[2], argv[3]) ? conf_vm_ini_path(&conf, argv[1]) : NULL;
 	run = ini && access(ini, F_OK) == 0;
-	if (!run && !strcmp(argv[2], "release"))
+	if (!run && acts_on(argv[2], argv[3]) && !strcmp(argv[2], "release"))
 		run = has_journals(conf.state_dir);
 	free(ini);
+	if (conf.chain) {
+		int rc = run_chained(conf.chain, run, argv);
+
+		conf_free(&conf);
+		return rc;
+	}
 	conf_free(&conf);
 	if (!run) {
 		drain_stdin();
