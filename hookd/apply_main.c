@@ -2,9 +2,9 @@
  * hook (VM OP SUBOP EXTRA), domain XML on stdin. One line on stderr on failure; nothing on stdout. */
 #include <errno.h>
 #include <string.h>
-#include <syslog.h>
 
 #include "conf.h"
+#include "log.h"
 #include "phase.h"
 
 #define STDIN_MAX (64u << 20)
@@ -32,14 +32,12 @@ int main(int argc, char **argv)
 		free(xml);
 		return 1;
 	}
+	log_open(conf.log, argv[1], argv[2]);
 	code = phase_run(&conf, argv[1], argv[2], len ? xml : NULL, len, &e);
 	if (code != EXIT_OK) {
 		fprintf(stderr, "hookd: %s %s: %s\n", argv[1], argv[2], e.msg);
-		if (conf.log == LOG_TARGET_SYSLOG) {
-			openlog("hookd", LOG_PID, LOG_DAEMON);
-			syslog(LOG_ERR, "%s %s: %s", argv[1], argv[2], e.msg);
-			closelog();
-		}
+		if (conf.log == LOG_TARGET_SYSLOG)
+			log_error("%s", e.msg);
 	}
 	conf_free(&conf);
 	free(xml);

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "sysfs.h"
 
 struct lock_try {
@@ -157,11 +158,13 @@ static int revert_all(const struct action_ctx *ctx, struct journal *j, struct er
 		r = ops ? ops->revert(ctx, rec, &re)
 			: err_set(&re, -EINVAL, "unknown action '%s' in journal", rec->action);
 		if (r < 0) {
+			log_error("could not revert [%s] %s %s: %s", rec->action, rec->op, rec->target, re.msg);
 			if (!ret)
 				snprintf(first.msg, sizeof(first.msg), "%s", re.msg);
 			ret = ret ? ret : r;
 			continue;
 		}
+		log_info("reverted [%s] %s %s (back to '%s')", rec->action, rec->op, rec->target, rec->saved);
 		/* Drop the record now reverted: the journal never claims what is already undone. */
 		free(rec->action), free(rec->op), free(rec->target), free(rec->value), free(rec->saved);
 		memmove(rec, rec + 1, (j->n - i - 1) * sizeof(*rec));
@@ -184,8 +187,12 @@ static int apply_step(const struct action_ctx *ctx, struct journal *j, const str
 	size_t idx;
 	int r;
 
-	if (!st->revertible)
-		return st->ops->apply(ctx, st, "", e);
+	if (!st->revertible) {
+		r = st->ops->apply(ctx, st, "", e);
+		if (r == 0)
+			log_info("applied [%s] %s", st->ops->name, st->desc);
+		return r;
+	}
 	rec = journal_find(j, st->ops->name, st->target);
 	if (rec && rec->state == REC_DONE && strcmp(rec->op, st->op) == 0)
 		return 0; /* an earlier prepare did it and release has not run: keep what it saved */
@@ -204,6 +211,7 @@ static int apply_step(const struct action_ctx *ctx, struct journal *j, const str
 	r = st->ops->apply(ctx, st, j->recs[idx].saved, e);
 	if (r < 0)
 		return r;
+	log_info("applied [%s] %s", st->ops->name, st->desc);
 	j->recs[idx].state = REC_DONE;
 	return journal_save(j, e);
 }

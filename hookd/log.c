@@ -1,0 +1,46 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <syslog.h>
+
+static enum log_target log_target = LOG_TARGET_NONE;
+static char log_prefix[256];
+
+void log_open(enum log_target target, const char *vm, const char *phase)
+{
+	log_target = target;
+	snprintf(log_prefix, sizeof(log_prefix), "%s %s", vm, phase);
+	if (target == LOG_TARGET_SYSLOG)
+		openlog("hookd", LOG_PID, LOG_DAEMON);
+}
+
+static void log_v(int prio, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	if (log_target == LOG_TARGET_NONE)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_target == LOG_TARGET_SYSLOG)
+		syslog(prio, "%s: %s", log_prefix, msg);
+	else
+		fprintf(stderr, "hookd: %s: %s\n", log_prefix, msg);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
