@@ -88,6 +88,21 @@ release_without_ini_uses_journal)
 	expect_eq "$(driver 0000:01:00.0)" nvidia "01:00.0 back on nvidia without the INI"
 	[[ ! -e "$journal" ]] && ok "journal removed" || fail "journal left"
 	;;
+device_held_by_another_vm_is_refused)
+	hook win11 prepare begin - <"$T/win11.xml"
+	sed 's/<name>win11</<name>other</; s/4dea22b3/5dea22b3/' "$T/win11.xml" >"$T/other2.xml"
+	printf '[vfio]\ndevices = auto\n' >"$T/hooks.d/other.ini"; chmod 0644 "$T/hooks.d/other.ini"
+	rc=0; hook other prepare begin - <"$T/other2.xml" || rc=$?
+	expect_eq "$rc" 1 "second VM asking for the same GPU"
+	grep -q "0000:01:00.0 is held by VM 'win11'" "$T/stderr" && ok "names the holder: $(cat "$T/stderr")" \
+		|| fail "no holder in: $(cat "$T/stderr")"
+	[[ ! -e "$T/state/5dea22b3-1d52-d8f3-2516-782e98ab3fa0.journal" ]] && ok "no journal for the refused VM" \
+		|| fail "journal left for the refused VM"
+	hook other release end - <"$T/other2.xml"
+	expect_eq "$(driver 0000:01:00.0)" vfio-pci "the refused VM's release leaves win11's GPU alone"
+	hook win11 release end - <"$T/win11.xml"
+	expect_eq "$(driver 0000:01:00.0)" nvidia "win11's release restores it"
+	;;
 *) fail "unknown case $case_name" ;;
 esac
 finish
