@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "cli_devices.h"
 #include "cli_install.h"
 #include "cli_virt.h"
 #include "domain.h"
@@ -44,6 +45,8 @@ static const char usage_text[] =
 	"  install [--chain] [--reload] [--hooks-dir DIR] [--hook PATH]\n"
 	"                                    put /etc/libvirt/hooks/qemu in place (--chain keeps a\n"
 	"                                    previous hook and runs it after hookd's steps)\n"
+	"  devices [--json]                  PCI devices by IOMMU group: drivers, GPUs and companions,\n"
+	"                                    which groups can be passed through as they are\n"
 	"\n"
 	"Options:\n"
 	"  --conf FILE   global configuration (default " HOOKD_CONF_FILE ")\n"
@@ -392,13 +395,21 @@ static int cmd_install(struct cli *c, int argc, char **argv)
 	return install_run(&c->conf, &o);
 }
 
+static int cmd_devices(struct cli *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 0)
+		return usage_error("devices: %s", "takes no arguments");
+	return devices_print(&c->conf, c->json, stdout) < 0 ? EXIT_CONFIG : EXIT_OK;
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(struct cli *c, int argc, char **argv);
 } commands[] = {
 	{ "check", cmd_check },     { "inspect", cmd_inspect }, { "plan", cmd_plan },
 	{ "run", cmd_run },         { "status", cmd_status },   { "restore", cmd_restore },
-	{ "install", cmd_install },
+	{ "install", cmd_install }, { "devices", cmd_devices },
 };
 
 int main(int argc, char **argv)
