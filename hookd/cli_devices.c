@@ -32,6 +32,7 @@ struct verdict {
 	size_t lo, hi;
 	size_t primary;    /* the group's GPU, else its first endpoint that is no bridge; NONE when none */
 	size_t n_blockers; /* endpoints outside the primary's slot */
+	size_t chipset;    /* a host or ISA (LPC) bridge among the endpoints: the host needs it; or NONE */
 	bool passable, all_vfio;
 };
 
@@ -140,7 +141,7 @@ static bool is_vfio(const struct dev *d)
 
 static void judge(const struct devlist *l, size_t lo, size_t hi, struct verdict *vd)
 {
-	*vd = (struct verdict){ .lo = lo, .hi = hi, .primary = NONE, .all_vfio = true };
+	*vd = (struct verdict){ .lo = lo, .hi = hi, .primary = NONE, .chipset = NONE, .all_vfio = true };
 	for (size_t i = lo; i < hi && vd->primary == NONE; i++)
 		if (!l->v[i].bridge && l->v[i].gpu)
 			vd->primary = i;
@@ -158,6 +159,8 @@ static void judge(const struct devlist *l, size_t lo, size_t hi, struct verdict 
 			vd->n_blockers++;
 		if (!is_vfio(&l->v[i]))
 			vd->all_vfio = false;
+		if ((l->v[i].class == 0x0600 || l->v[i].class == 0x0601) && vd->chipset == NONE)
+			vd->chipset = i;
 	}
 	vd->passable = vd->n_blockers == 0;
 }
@@ -307,6 +310,9 @@ static void text_verdict(FILE *out, const struct devlist *l, const struct verdic
 		fputs("  => passable as it is\n", out);
 	fprintf(out, "     [vfio] devices = %s%s%s\n", p->addr, n_end > 1 ? ", companions = yes" : "",
 		vd->all_vfio ? "  (already on vfio-pci)" : "");
+	if (vd->chipset != NONE)
+		fprintf(out, "     caution: the group holds the chipset's %s (%s): the host itself needs it\n",
+			class_name(l->v[vd->chipset].class), l->v[vd->chipset].addr);
 }
 
 static const struct verdict *verdict_of(const struct devlist *l, size_t i)
@@ -414,8 +420,8 @@ static void json_group(FILE *out, const struct devlist *l, const struct verdict 
 		fputs("  {\"group\": null", out);
 	else
 		fprintf(out, "  {\"group\": %u", first->group);
-	fprintf(out, ", \"passable\": %s, \"all_vfio\": %s, \"move_together\": ", vd->passable ? "true" : "false",
-		vd->all_vfio ? "true" : "false");
+	fprintf(out, ", \"passable\": %s, \"all_vfio\": %s, \"chipset\": %s, \"move_together\": ",
+		vd->passable ? "true" : "false", vd->all_vfio ? "true" : "false", vd->chipset != NONE ? "true" : "false");
 	json_addr_list(out, l, vd, false);
 	fputs(", \"blockers\": ", out);
 	json_addr_list(out, l, vd, true);

@@ -6,6 +6,7 @@ foreach(case
     json_parses_with_expected_values
     gpu_in_shared_group_names_what_blocks_it
     single_gpu_boot_vga_is_the_only_gpu
+    chipset_group_is_flagged
     no_iommu_says_how_to_enable_and_still_lists
     bad_root_or_argument_is_exit_2)
   hookd_sim_test(sim_devices_${case} test_devices.sh ${case})

@@ -190,6 +190,20 @@ case_single_gpu_boot_vga_is_the_only_gpu() {
 	expect_not_in "$(line 0000:05:00.1)" "companion" "05:00.1 no longer a GPU companion"
 }
 
+case_chipset_group_is_flagged() {
+	setup
+	chmod u+w "$R/sys/bus/pci/devices/0000:05:00.1/class"
+	echo 0x060100 >"$R/sys/bus/pci/devices/0000:05:00.1/class" # an LPC (ISA) bridge in the AMD card's slot
+	hookd devices
+	expect_rc 0 devices
+	expect_in "$(block 5)" "caution: the group holds the chipset's ISA bridge (0000:05:00.1): the host itself needs it" "group 5 flags the ISA bridge"
+	expect_not_in "$(block 2)" "caution" "group 2 has no caution"
+	devices_json
+	expect_j "$(gpath 5).chipset" true
+	expect_j "$(gpath 2).chipset" false
+	expect_j "$(gpath 5).passable" true
+}
+
 case_no_iommu_says_how_to_enable_and_still_lists() {
 	setup
 	rm -r "$R/sys/kernel/iommu_groups"/*
