@@ -4,9 +4,11 @@
 #include "action.h"
 
 extern const struct action_ops action_vfio;
+extern const struct action_ops action_cpus;
 
 const struct action_ops *const action_table[] = {
 	&action_vfio,
+	&action_cpus,
 	NULL,
 };
 

@@ -686,6 +686,11 @@ int __openat64_2(int dirfd, const char *path, int flags)
 ssize_t write(int fd, const void *buf, size_t n)
 {
 	ensure_init();
+	/* CPU files (cgroup cpuset, IRQ affinity, governors): tests/sim/simkernel_cpus.c */
+	extern bool simkernel_cpus_write(const char *, int, const void *, size_t, ssize_t *) __attribute__((weak));
+	ssize_t cpus_ret;
+	if (active && !in_shim && fd > 2 && simkernel_cpus_write && simkernel_cpus_write(root, fd, buf, n, &cpus_ret))
+		return cpus_ret;
 	if (!active || in_shim || fd < 0 || fd >= MAX_FD || fds[fd].kind == K_NONE)
 		return real_write(fd, buf, n);
 	struct special sp = fds[fd];
