@@ -249,10 +249,13 @@ static int cmp_domain(const void *a, const void *b, void *arg)
 static bool on_nodes(const char *root, const struct cpuset *cpus, const struct cpuset *nodes)
 {
 	for (unsigned nd = 0; nd < CPUSET_MAX; nd++) {
-		_cleanup_free_ char *p = xasprintf("/sys/devices/system/node/node%u/cpulist", nd);
+		_cleanup_free_ char *p = NULL;
 		struct cpuset s;
 
-		if (cpuset_has(nodes, nd) && read_cpus(root, p, &s) == 0 && cpuset_has(&s, lowest(cpus)))
+		if (!cpuset_has(nodes, nd))
+			continue;
+		p = xasprintf("/sys/devices/system/node/node%u/cpulist", nd);
+		if (read_cpus(root, p, &s) == 0 && cpuset_has(&s, lowest(cpus)))
 			return true;
 	}
 	return false;
