@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log.h"
 #include "plan.h"
 #include "shared.h"
 #include "sysfs.h"
@@ -293,7 +294,7 @@ static int plan_cgroups(const struct action_ctx *ctx, const struct topo *t, stru
 	const char *root = ctx->conf->root;
 	_cleanup_free_ char *ctrl = NULL, *sub = NULL, *subpath = sysfs_path(root, SUBTREE);
 	_cleanup_free_ char *note = NULL, *hl = cs_list(&t->host);
-	bool any = false, enabled;
+	bool any = false, enabled, systemd;
 	struct step *st;
 
 	if (sysfs_read(root, CGROUP "/cgroup.controllers", &ctrl) < 0)
@@ -311,10 +312,11 @@ static int plan_cgroups(const struct action_ctx *ctx, const struct topo *t, stru
 	st->shared = true;
 	if (!enabled)
 		step_add_write(st, subpath, "+cpuset");
-	note = xasprintf(" (the host's CPUs; while other VMs run, only those all of them leave to the host)%s%s%s",
-			 sysfs_exists(root, "/run/systemd/system") ? "; systemd runs here: its way is `systemctl set-property --runtime <slice> AllowedCPUs=" : "",
-			 sysfs_exists(root, "/run/systemd/system") ? hl : "",
-			 sysfs_exists(root, "/run/systemd/system") ? "`, but hookd writes the live file, which is what takes effect" : "");
+	systemd = sysfs_exists(root, "/run/systemd/system");
+	note = xasprintf(" (the host's CPUs; while other VMs run, only those all of them leave to the host. Release writes back"
+			 " the old value; an empty one, which a cgroup with tasks cannot get back, as its parent's effective CPUs)%s%s%s",
+			 systemd ? "; systemd runs here: its way is `systemctl set-property --runtime <slice> AllowedCPUs=" : "",
+			 systemd ? hl : "", systemd ? "`, but hookd writes the live file, which is what takes effect" : "");
 	for (size_t i = 0; i < ARRAY_SIZE(host_cgroups); i++) {
 		_cleanup_free_ char *dir = xasprintf("%s/%s", CGROUP, host_cgroups[i]);
 		_cleanup_free_ char *file = xasprintf("%s/cpuset.cpus", dir), *what = xasprintf("%s cpuset.cpus", host_cgroups[i]);
@@ -464,6 +466,32 @@ static bool irq_refused(const char *target, int r)
 	return !strncmp(target, "/proc/irq/", 10) && (r == -EIO || r == -ENOENT);
 }
 
+static int write_set(const struct action_ctx *ctx, const char *op, const char *target, const struct cpuset *want,
+		     const char *text, struct err *e);
+
+/* An empty cpuset.cpus (follow the parent) cannot be written back while the cgroup has tasks: the
+ * kernel refuses with ENOSPC (cpuset.c validate_change), which is also why resetting systemd's
+ * AllowedCPUs= can leave the live file as it is. The nearest value is the parent's effective CPUs:
+ * the same CPUs, listed. */
+static int restore_empty_cpuset(const struct action_ctx *ctx, const char *target, struct err *e)
+{
+	_cleanup_free_ char *parent = xstrdup(target), *eff = NULL, *list = NULL;
+	struct cpuset want;
+	char *slash;
+	int r;
+
+	*strrchr(parent, '/') = '\0';
+	slash = strrchr(parent, '/');
+	strcpy(slash, "/cpuset.cpus.effective");
+	r = read_set(ctx->conf->root, parent, &want, e);
+	if (r < 0)
+		return r;
+	list = cs_list(&want);
+	log_info("%s was empty (the parent's CPUs) and the kernel refuses to empty it while the cgroup has tasks (ENOSPC): set to the parent's effective CPUs %s, the same set",
+		 target, list);
+	return write_set(ctx, OP_LIST, target, &want, NULL, e);
+}
+
 /* Writes a CPU set in the file's own form and reads it back: the live file is the truth. */
 static int write_set(const struct action_ctx *ctx, const char *op, const char *target, const struct cpuset *want,
 		     const char *text, struct err *e)
@@ -482,6 +510,8 @@ static int write_set(const struct action_ctx *ctx, const char *op, const char *t
 
 	if (irq_refused(target, r))
 		return 0;
+	if (r == -ENOSPC && cpuset_empty(want) && strstr(target, "/cpuset.cpus"))
+		return restore_empty_cpuset(ctx, target, e);
 	if (r < 0)
 		return err_set(e, r, "cannot write '%s' to %s: %s", val, target, strerror(-r));
 	r = sysfs_read(root, target, &back);

@@ -5,6 +5,7 @@ target_sources(simkernel PRIVATE ${CMAKE_CURRENT_LIST_DIR}/simkernel_cpus.c)
 foreach(case
     host_cpuset_applied_and_restored
     enables_cpuset_controller_and_disables_it_again
+    populated_empty_cpuset_comes_back_as_parent_cpus
     irqs_moved_managed_skipped_and_restored
     workqueues_mask_applied_and_restored
     governor_applied_and_restored

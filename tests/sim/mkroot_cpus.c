@@ -6,6 +6,7 @@
  *   sim-mkroot-cpus DIR [--no-cpuset] [--systemd]
  *     --no-cpuset  the cpuset controller is not enabled in the root's cgroup.subtree_control
  *     --systemd    <root>/run/systemd/system exists (systemd is PID 1)
+ *     --populated  init.scope holds PID 1 (the kernel then refuses to empty its cpuset.cpus again)
  *
  * Test-only code: writes under DIR and nowhere else. */
 #include <errno.h>
@@ -99,20 +100,22 @@ static void make_cpus(void)
 	put("sys/devices/system/node/online", "0\n");
 }
 
-static void make_cgroups(bool cpuset)
+static void make_cgroups(bool cpuset, bool populated)
 {
 	const char *slices[] = {"system.slice", "user.slice", "init.scope"};
 	const char *orig[] = {"", "0-7", ""}; /* user.slice had AllowedCPUs= set by the admin */
 	put("sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
 	put("sys/fs/cgroup/cgroup.subtree_control", "%s\n", cpuset ? "cpuset cpu io memory pids" : "cpu io memory pids");
 	put("sys/fs/cgroup/cpuset.cpus.effective", "0-%d\n", NCPU - 1);
-	put("sys/fs/cgroup/cgroup.procs", "1\n");
+	put("sys/fs/cgroup/cgroup.procs", "%s", populated ? "" : "1\n");
 	for (size_t i = 0; i < sizeof(slices) / sizeof(slices[0]); i++) {
 		char rel[256];
 		snprintf(rel, sizeof(rel), "sys/fs/cgroup/%s/cgroup.controllers", slices[i]);
 		put(rel, "%s\n", cpuset ? "cpuset cpu io memory pids" : "cpu io memory pids");
 		snprintf(rel, sizeof(rel), "sys/fs/cgroup/%s/cgroup.subtree_control", slices[i]);
 		put(rel, "\n");
+		snprintf(rel, sizeof(rel), "sys/fs/cgroup/%s/cgroup.procs", slices[i]);
+		put(rel, "%s", populated && strcmp(slices[i], "init.scope") == 0 ? "1\n" : "");
 		if (!cpuset)
 			continue;
 		snprintf(rel, sizeof(rel), "sys/fs/cgroup/%s/cpuset.cpus", slices[i]);
@@ -147,21 +150,23 @@ static void make_irqs(void)
 
 int main(int argc, char **argv)
 {
-	bool cpuset = true, systemd = false;
+	bool cpuset = true, systemd = false, populated = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-cpuset") == 0)
 			cpuset = false;
 		else if (strcmp(argv[i], "--systemd") == 0)
 			systemd = true;
+		else if (strcmp(argv[i], "--populated") == 0)
+			populated = true;
 		else if (argv[i][0] == '/' && !root)
 			root = argv[i];
 		else
-			die("usage: sim-mkroot-cpus /ABS/DIR [--no-cpuset] [--systemd]");
+			die("usage: sim-mkroot-cpus /ABS/DIR [--no-cpuset] [--systemd] [--populated]");
 	}
 	if (!root)
-		die("usage: sim-mkroot-cpus /ABS/DIR [--no-cpuset] [--systemd]");
+		die("usage: sim-mkroot-cpus /ABS/DIR [--no-cpuset] [--systemd] [--populated]");
 	make_cpus();
-	make_cgroups(cpuset);
+	make_cgroups(cpuset, populated);
 	make_irqs();
 	if (systemd)
 		mkdirs("run/systemd/system");

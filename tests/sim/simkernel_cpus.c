@@ -1,6 +1,7 @@
 /* Part of libsimkernel.so (see simkernel.c): the CPU files, reacting to writes like the kernel.
  *   sys/fs/cgroup/.../cpuset.cpus        kernel/cgroup/cpuset.c: list must be within possible CPUs
- *                                        (EINVAL); cpuset.cpus.effective follows (parent's when empty)
+ *                                        (EINVAL); emptying it in a cgroup with tasks is ENOSPC;
+ *                                        cpuset.cpus.effective follows (parent's when empty)
  *   sys/fs/cgroup/.../cgroup.subtree_control   "+cpuset -io": only controllers the cgroup has
  *                                        (ENOENT); children get/lose their cpuset.* files; disabling
  *                                        one a child still enables below is EBUSY
@@ -184,12 +185,36 @@ static void fmt_mask(uint64_t m, char *out)
 
 /* ---- the files ---- */
 
+/* cgroup_is_populated(): tasks in the cgroup or (one level down is enough here) in a child. */
+static bool populated(const char *dir)
+{
+	char s[64], p[PATH_MAX];
+	rd(s, sizeof(s), "%s/cgroup.procs", dir);
+	if (s[0])
+		return true;
+	fmt(p, sizeof(p), "%s/%s", R, dir);
+	DIR *d = opendir(p);
+	struct dirent *e;
+	bool yes = false;
+	while (d && !yes && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			rd(s, sizeof(s), "%s/%s/cgroup.procs", dir, e->d_name);
+			yes = s[0] != '\0';
+		}
+	if (d)
+		closedir(d);
+	return yes;
+}
+
 static int store_cpuset(const char *dir, const char *val)
 {
 	uint64_t m, parent = 0;
 	char s[256], pdir[PATH_MAX], out[512];
 	if (parse_list(val, &m) < 0 || (m & ~cpus_file("possible")))
 		return -EINVAL;
+	rd(s, sizeof(s), "%s/cpuset.cpus", dir);
+	if (!m && s[0] && populated(dir))
+		return -ENOSPC; /* validate_change(): a cgroup with tasks cannot lose all its CPUs */
 	fmt(pdir, sizeof(pdir), "%s", dir);
 	*strrchr(pdir, '/') = '\0';
 	rd(s, sizeof(s), "%s/cpuset.cpus.effective", pdir);
@@ -336,25 +361,25 @@ static bool ends_with(const char *s, const char *suffix, size_t *dirlen)
 	return true;
 }
 
-/* -1 when rel is none of ours, else 0 or -errno of the store. */
+/* -1 when rel is none of ours; else 0 with val NULL (a look only), or 0/-errno of the store. */
 static int dispatch(const char *rel, const char *val)
 {
 	char dir[PATH_MAX], irq[32];
 	size_t dl;
 	if (!strncmp(rel, "sys/fs/cgroup/", 14) && ends_with(rel, "/cpuset.cpus", &dl))
-		return fmt(dir, sizeof(dir), "%.*s", (int)dl, rel), store_cpuset(dir, val);
+		return !val ? 0 : (fmt(dir, sizeof(dir), "%.*s", (int)dl, rel), store_cpuset(dir, val));
 	if (!strncmp(rel, "sys/fs/cgroup", 13) && ends_with(rel, "/cgroup.subtree_control", &dl))
-		return fmt(dir, sizeof(dir), "%.*s", (int)dl, rel), store_subtree(dir, val);
+		return !val ? 0 : (fmt(dir, sizeof(dir), "%.*s", (int)dl, rel), store_subtree(dir, val));
 	if (!strcmp(rel, "proc/irq/default_smp_affinity"))
-		return store_mask(rel, val, cpus_file("online"));
+		return !val ? 0 : store_mask(rel, val, cpus_file("online"));
 	if (!strcmp(rel, "sys/devices/virtual/workqueue/cpumask"))
-		return store_mask(rel, val, cpus_file("possible"));
+		return !val ? 0 : store_mask(rel, val, cpus_file("possible"));
 	if (sscanf(rel, "proc/irq/%31[0-9]/", irq) == 1 && ends_with(rel, "/smp_affinity_list", &dl))
-		return store_irq(irq, val, true);
+		return !val ? 0 : store_irq(irq, val, true);
 	if (sscanf(rel, "proc/irq/%31[0-9]/", irq) == 1 && ends_with(rel, "/smp_affinity", &dl))
-		return store_irq(irq, val, false);
+		return !val ? 0 : store_irq(irq, val, false);
 	if (!strncmp(rel, "sys/devices/system/cpu/cpu", 26) && ends_with(rel, "/cpufreq/scaling_governor", &dl))
-		return fmt(dir, sizeof(dir), "%.*s/cpufreq", (int)dl, rel), store_governor(dir, val);
+		return !val ? 0 : (fmt(dir, sizeof(dir), "%.*s/cpufreq", (int)dl, rel), store_governor(dir, val));
 	return -1;
 }
 
@@ -372,16 +397,15 @@ bool simkernel_cpus_write(const char *root, int fd, const void *buf, size_t n, s
 	memcpy(val, buf, n);
 	val[n] = '\0';
 	R = root;
+	/* Only our files take the lock: another part of the simulator may write its own files under
+	 * the root while it holds it (flock on a second open of .sim/lock would wait for ever). */
+	if (dispatch(path + rl + 1, NULL) < 0)
+		return false;
 	fmt(p, sizeof(p), "%s/.sim/lock", root);
 	int lock = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lock >= 0)
 		flock(lock, LOCK_EX);
 	int r = dispatch(path + rl + 1, val);
-	if (r == -1) {
-		if (lock >= 0)
-			close(lock);
-		return false;
-	}
 	rd(cnt, sizeof(cnt), ".sim/write_count");
 	long count = strtol(cnt, NULL, 10) + 1;
 	fmt(cnt, sizeof(cnt), "%ld\n", count);

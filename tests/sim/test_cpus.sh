@@ -129,6 +129,30 @@ case_enables_cpuset_controller_and_disables_it_again() {
 	expect_same_tree "after release"
 }
 
+# The kernel refuses to empty cpuset.cpus again in a cgroup with tasks (ENOSPC): init.scope, empty
+# before, comes back as its parent's effective CPUs (the same set); the others exactly as they were.
+case_populated_empty_cpuset_comes_back_as_parent_cpus() {
+	setup --populated
+	xml win11 $UUID_A "2 3"
+	ini win11 'host = auto'
+	run win11 prepare
+	expect_rc 0 prepare
+	expect_slices 0-1,4-7 "prepare"
+	swrite $CG/init.scope/cpuset.cpus "" 2>/dev/null && fail "the simulator let a populated cgroup be emptied" ||
+		ok "the simulator refuses to empty populated init.scope"
+	hookd -v run win11 release --xml "$T/win11.xml"
+	expect_rc 0 "release"
+	expect_has "$ERR$OUT" "ENOSPC" "release says why init.scope gets a list"
+	expect_eq "$(val $CG/init.scope/cpuset.cpus)" 0-7 "init.scope: the parent's effective CPUs"
+	expect_eq "$(val $CG/init.scope/cpuset.cpus.effective)" 0-7 "init.scope: effective CPUs as before"
+	expect_eq "$(val $CG/system.slice/cpuset.cpus)" "" "system.slice (no tasks) empty again"
+	expect_no_state
+	sed -i 's|^\(f [0-7]* sys/fs/cgroup/init.scope/cpuset.cpus \)\\n$|\10-7\\n|' "$T/dump.orig"
+	grep -q '^f [0-7]* sys/fs/cgroup/init.scope/cpuset.cpus 0-7\\n$' "$T/dump.orig" && ok "expected tree adjusted" ||
+		fail "could not adjust the expected tree"
+	expect_same_tree "after release, but init.scope's listed CPUs"
+}
+
 case_irqs_moved_managed_skipped_and_restored() {
 	setup
 	xml win11 $UUID_A "2 3"
