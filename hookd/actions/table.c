@@ -4,11 +4,15 @@
 #include "action.h"
 
 extern const struct action_ops action_vfio;
+extern const struct action_ops action_service;
+extern const struct action_ops action_exec;
 extern const struct action_ops action_pin;
 extern const struct action_ops action_cpus;
 
 const struct action_ops *const action_table[] = {
 	&action_vfio,
+	&action_service,
+	&action_exec,
 	&action_pin,
 	&action_cpus,
 	NULL,

@@ -1,0 +1,12 @@
+# [exec]: user commands per phase (tests/sim/test_exec.sh writes them into its temp dir).
+foreach(case
+    runs_each_phase_with_vm_and_phase
+    environment_is_explicit
+    failure_rolls_back_earlier_steps
+    release_runs_in_reverse_section_order
+    timeout_kills_process_group
+    plan_says_when_commands_run
+    bad_values_name_file_and_line
+    hook_never_writes_stdout)
+  hookd_sim_test(sim_exec_${case} test_exec.sh ${case})
+endforeach()
