@@ -475,14 +475,13 @@ static int write_set(const struct action_ctx *ctx, const char *op, const char *t
  * the same CPUs, listed. */
 static int restore_empty_cpuset(const struct action_ctx *ctx, const char *target, struct err *e)
 {
-	_cleanup_free_ char *parent = xstrdup(target), *eff = NULL, *list = NULL;
+	_cleanup_free_ char *dir = xstrdup(target), *parent = NULL, *list = NULL;
 	struct cpuset want;
-	char *slash;
 	int r;
 
-	*strrchr(parent, '/') = '\0';
-	slash = strrchr(parent, '/');
-	strcpy(slash, "/cpuset.cpus.effective");
+	*strrchr(dir, '/') = '\0';     /* the cgroup */
+	*strrchr(dir, '/') = '\0';     /* its parent */
+	parent = xasprintf("%s/cpuset.cpus.effective", dir);
 	r = read_set(ctx->conf->root, parent, &want, e);
 	if (r < 0)
 		return r;
