@@ -108,18 +108,29 @@ static unsigned long read_hex(const char *root, const struct pciaddr *a, const c
 	return sysfs_read(root, p, &s) == 0 ? strtoul(s, NULL, 16) : 0;
 }
 
+/* One libpci handle for name lookups, kept for the process: pci.ids is parsed once (~7 ms). */
+static struct pci_access *names_pacc;
+static char *names_root;
+
 char *pci_name(const char *root, const struct pciaddr *a)
 {
 	unsigned vendor = (unsigned)read_hex(root, a, "vendor"), device = (unsigned)read_hex(root, a, "device");
-	_cleanup_free_ char *sys = sysfs_path(root, "/sys/bus/pci");
-	struct pci_access *volatile pacc = pci_new(sys);
 	char name[256] = "";
 
-	if (setjmp(pci_jmp) == 0) {
-		pci_init(pacc);
-		pci_lookup_name(pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vendor, device);
-		pci_cleanup(pacc);
-	} else
+	if (!names_pacc || strcmp(names_root, root) != 0) {
+		_cleanup_free_ char *sys = sysfs_path(root, "/sys/bus/pci");
+
+		free(names_root);
+		names_root = xstrdup(root);
+		names_pacc = pci_new(sys); /* a previous handle is dropped, not cleaned: roots rarely change */
+		if (setjmp(pci_jmp) == 0)
+			pci_init(names_pacc);
+		else
+			names_pacc = NULL;
+	}
+	if (names_pacc && setjmp(pci_jmp) == 0)
+		pci_lookup_name(names_pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vendor, device);
+	else
 		name[0] = '\0';
 	if (!name[0])
 		return xasprintf("[%04x:%04x]", vendor, device);

@@ -1,6 +1,7 @@
 #include "sysfs.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -196,7 +197,9 @@ bool sysfs_kernel_calls_allowed(const char *root)
 
 	if (strcmp(root, "/") == 0)
 		return true;
-	return sim && sim[0] == '/' && strcmp(sim, root) == 0;
+	/* The variable alone is not enough: the simulator must really be loaded in this process. */
+	return sim && sim[0] == '/' && strcmp(sim, root) == 0 &&
+	       dlsym(RTLD_DEFAULT, "hookd_simkernel_intercepts") != NULL;
 }
 
 int sysfs_wait(bool (*cond)(void *arg), void *arg, unsigned timeout_ms)

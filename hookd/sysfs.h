@@ -24,7 +24,8 @@ int sysfs_list(const char *root, const char *abs, char ***names, size_t *n);
 void sysfs_list_free(char **names, size_t n);
 /* Operations that do not go through files (module load/unload syscalls, sched_setaffinity) act on
  * the running kernel. They are allowed when root is "/", or when the test simulator, which
- * intercepts them, declares through HOOKD_SIM_ROOT that it serves exactly this root. Anything else
+ * intercepts them, is loaded (it exports hookd_simkernel_intercepts) and HOOKD_SIM_ROOT names exactly
+ * this root. Anything else
  * is refused: a simulated root must never change this machine. */
 bool sysfs_kernel_calls_allowed(const char *root);
 /* Polls cond(arg) until true or timeout_ms passes, with short growing intervals (no fixed sleep). */

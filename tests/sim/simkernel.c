@@ -808,3 +808,7 @@ FILE *fopen64(const char *path, const char *mode)
 	ensure_init();
 	return sim_fopen(real_fopen64, path, mode);
 }
+
+/* hookd asks for this symbol before any kernel call under a simulated root (sysfs_kernel_calls_allowed):
+ * module syscalls and sched_setaffinity are intercepted only where this library is loaded. */
+__attribute__((visibility("default"))) const int hookd_simkernel_intercepts = 1;

@@ -92,7 +92,7 @@ static void test_accepts(void)
 
 static void test_refuses(void)
 {
-	check_refused("[vfio]\ndevices = auto\n\n[gpu]\n", 4, "unknown section [gpu] (known: [vfio])");
+	check_refused("[vfio]\ndevices = auto\n\n[gpu]\n", 4, "unknown section [gpu] (known: [vfio]");
 	check_refused("[vfio]\ndevices = auto\n[vfio]\n", 3, "duplicate section [vfio] (first at line 1)");
 	check_refused("\n[vfio]\n[ vfio ]\n", 3, "first at line 2");
 	check_refused("[vfio]\ndevices = auto\nbogus = 1\n", 3, "unknown key 'bogus' in [vfio]");
