@@ -4,6 +4,8 @@
 #include "action.h"
 
 extern const struct action_ops action_vfio;
+extern const struct action_ops action_modules;
+extern const struct action_ops action_console;
 extern const struct action_ops action_service;
 extern const struct action_ops action_exec;
 extern const struct action_ops action_pin;
@@ -11,6 +13,8 @@ extern const struct action_ops action_cpus;
 
 const struct action_ops *const action_table[] = {
 	&action_vfio,
+	&action_modules,
+	&action_console,
 	&action_service,
 	&action_exec,
 	&action_pin,

@@ -691,6 +691,16 @@ ssize_t write(int fd, const void *buf, size_t n)
 	ssize_t cpus_ret;
 	if (active && !in_shim && fd > 2 && simkernel_cpus_write && simkernel_cpus_write(root, fd, buf, n, &cpus_ret))
 		return cpus_ret;
+	/* vtconsole bind, platform driver bind/unbind: tests/sim/simkernel_console.c */
+	extern int simkernel_console_write(const char *, int, const void *, size_t, ssize_t *) __attribute__((weak));
+	if (active && !in_shim && fd > 2 && simkernel_console_write) {
+		ssize_t con_ret;
+		in_shim++;
+		int con = simkernel_console_write(root, fd, buf, n, &con_ret);
+		in_shim--;
+		if (con)
+			return con_ret;
+	}
 	if (!active || in_shim || fd < 0 || fd >= MAX_FD || fds[fd].kind == K_NONE)
 		return real_write(fd, buf, n);
 	struct special sp = fds[fd];
