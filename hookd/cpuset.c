@@ -1,5 +1,7 @@
 #include "cpuset.h"
 
+#include "sysfs.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -184,4 +186,100 @@ void cpuset_print_json(const struct cpuset *s, FILE *out)
 		first = false;
 	}
 	fputc(']', out);
+}
+
+void cpuset_and(struct cpuset *a, const struct cpuset *b)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(a->bits); i++)
+		a->bits[i] &= b->bits[i];
+}
+
+void cpuset_andnot(struct cpuset *a, const struct cpuset *b)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(a->bits); i++)
+		a->bits[i] &= ~b->bits[i];
+}
+
+bool cpuset_equal(const struct cpuset *a, const struct cpuset *b)
+{
+	return memcmp(a->bits, b->bits, sizeof(a->bits)) == 0;
+}
+
+bool cpuset_subset(const struct cpuset *a, const struct cpuset *b)
+{
+	struct cpuset t = *a;
+
+	cpuset_andnot(&t, b);
+	return cpuset_empty(&t);
+}
+
+unsigned cpuset_first(const struct cpuset *s)
+{
+	for (unsigned c = 0; c < CPUSET_MAX; c++)
+		if (cpuset_has(s, c))
+			return c;
+	return CPUSET_MAX;
+}
+
+char *cpuset_to_list(const struct cpuset *s)
+{
+	char *buf = xmalloc(CPUSET_STRLEN);
+
+	return cpuset_format(s, buf, CPUSET_STRLEN);
+}
+
+int cpuset_parse_mask(const char *str, struct cpuset *out)
+{
+	unsigned bit = 0;
+
+	cpuset_clear(out);
+	for (size_t i = strlen(str); i-- > 0;) {
+		char ch = str[i];
+		unsigned v;
+
+		if (ch == ',' || ch == '\n' || ch == ' ')
+			continue;
+		if (ch >= '0' && ch <= '9')
+			v = (unsigned)(ch - '0');
+		else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+			v = (unsigned)((ch | 0x20) - 'a' + 10);
+		else
+			return -EINVAL;
+		for (unsigned b = 0; b < 4; b++, v >>= 1)
+			if ((v & 1) && bit + b < CPUSET_MAX)
+				cpuset_add(out, bit + b);
+			else if ((v & 1))
+				return -ERANGE;
+		bit += 4;
+	}
+	return 0;
+}
+
+char *cpuset_to_mask(const struct cpuset *s, unsigned nbits)
+{
+	size_t groups = nbits ? (nbits + 31) / 32 : 1, len = 0;
+	char *buf = xmalloc(groups * 9 + 1);
+
+	for (size_t g = groups; g-- > 0;) {
+		unsigned v = 0;
+
+		for (unsigned b = 0; b < 32; b++)
+			if (cpuset_has(s, (unsigned)g * 32 + b))
+				v |= 1u << b;
+		if (g == groups - 1) {
+			unsigned top = nbits - (unsigned)g * 32, digits = top >= 32 || !nbits ? 8 : (top + 3) / 4;
+			len += (size_t)sprintf(buf + len, "%0*x", (int)digits, v);
+		} else {
+			len += (size_t)sprintf(buf + len, ",%08x", v);
+		}
+	}
+	return buf;
+}
+
+int cpuset_read(const char *root, const char *abs, struct cpuset *out)
+{
+	_cleanup_free_ char *s = NULL;
+	int r = sysfs_read(root, abs, &s);
+
+	return r < 0 ? r : cpuset_parse(s, out);
 }

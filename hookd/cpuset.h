@@ -23,6 +23,20 @@ bool cpuset_empty(const struct cpuset *s);
 int cpuset_parse(const char *str, struct cpuset *out);
 /* Writes the canonical list form ("0-3,8") into buf; returns buf. */
 char *cpuset_format(const struct cpuset *s, char *buf, size_t len);
+/* Set algebra, in place on a. */
+void cpuset_and(struct cpuset *a, const struct cpuset *b);
+void cpuset_andnot(struct cpuset *a, const struct cpuset *b);
+bool cpuset_equal(const struct cpuset *a, const struct cpuset *b);
+bool cpuset_subset(const struct cpuset *a, const struct cpuset *b);
+/* The lowest CPU in s, or CPUSET_MAX when s is empty. */
+unsigned cpuset_first(const struct cpuset *s);
+/* The canonical list form, allocated. */
+char *cpuset_to_list(const struct cpuset *s);
+/* The kernel's "%*pb" hex mask ("ff", "00000001,ffffffff"): parsed, and printed for nbits CPUs. */
+int cpuset_parse_mask(const char *str, struct cpuset *out);
+char *cpuset_to_mask(const struct cpuset *s, unsigned nbits);
+/* Reads a CPU list file (e.g. /sys/devices/system/cpu/online) under root. */
+int cpuset_read(const char *root, const char *abs, struct cpuset *out);
 /* Prints the set as a JSON array of numbers: [0,1,2,3]. */
 void cpuset_print_json(const struct cpuset *s, FILE *out);
 

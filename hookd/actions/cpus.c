@@ -91,76 +91,11 @@ static int cpus_finish(void *data, struct err *e)
 
 /* ---- CPU sets and their two text forms ---- */
 
-static void cs_and(struct cpuset *a, const struct cpuset *b)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(a->bits); i++)
-		a->bits[i] &= b->bits[i];
-}
 
-static void cs_andnot(struct cpuset *a, const struct cpuset *b)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(a->bits); i++)
-		a->bits[i] &= ~b->bits[i];
-}
 
-static bool cs_equal(const struct cpuset *a, const struct cpuset *b)
-{
-	return memcmp(a->bits, b->bits, sizeof(a->bits)) == 0;
-}
 
-static char *cs_list(const struct cpuset *s)
-{
-	char *buf = xmalloc(CPUSET_STRLEN);
 
-	return cpuset_format(s, buf, CPUSET_STRLEN);
-}
 
-/* The kernel's "%*pb" mask: hex, 32-bit groups separated by commas ("ff", "00000001,ffffffff"). */
-static int mask_parse(const char *str, struct cpuset *out)
-{
-	unsigned bit = 0;
-
-	cpuset_clear(out);
-	for (size_t i = strlen(str); i-- > 0;) {
-		char ch = str[i];
-		unsigned v;
-
-		if (ch == ',' || ch == '\n' || ch == ' ')
-			continue;
-		if (ch >= '0' && ch <= '9')
-			v = (unsigned)(ch - '0');
-		else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
-			v = (unsigned)((ch | 0x20) - 'a' + 10);
-		else
-			return -EINVAL;
-		for (unsigned b = 0; b < 4; b++, v >>= 1)
-			if (v & 1)
-				cpuset_add(out, bit + b);
-		bit += 4;
-	}
-	return 0;
-}
-
-static char *mask_format(const struct cpuset *s, unsigned nbits)
-{
-	size_t groups = nbits ? (nbits + 31) / 32 : 1, len = 0;
-	char *buf = xmalloc(groups * 9 + 1);
-
-	for (size_t g = groups; g-- > 0;) {
-		unsigned v = 0;
-
-		for (unsigned b = 0; b < 32; b++)
-			if (cpuset_has(s, (unsigned)g * 32 + b))
-				v |= 1u << b;
-		if (g == groups - 1) {
-			unsigned top = nbits - (unsigned)g * 32, digits = top >= 32 || !nbits ? 8 : (top + 3) / 4;
-			len += (size_t)sprintf(buf + len, "%0*x", (int)digits, v);
-		} else {
-			len += (size_t)sprintf(buf + len, ",%08x", v);
-		}
-	}
-	return buf;
-}
 
 /* Number of bits the kernel prints masks with: nr_cpu_ids, the highest possible CPU + 1. */
 static unsigned mask_bits(const char *root)
@@ -180,7 +115,7 @@ static bool is_mask_op(const char *op) { return !strcmp(op, OP_MASK); }
 
 static int parse_any(const char *op, const char *s, struct cpuset *out)
 {
-	return is_mask_op(op) ? mask_parse(s, out) : cpuset_parse(s, out);
+	return is_mask_op(op) ? cpuset_parse_mask(s, out) : cpuset_parse(s, out);
 }
 
 /* ---- planning ---- */
@@ -204,17 +139,17 @@ static int check_on_host(const struct cpuset *s, const struct cpuset *possible, 
 	bool gone = false;
 	struct cpuset bad = *s;
 
-	cs_andnot(&bad, possible);
+	cpuset_andnot(&bad, possible);
 	if (cpuset_empty(&bad)) {
 		bad = *s;
-		cs_andnot(&bad, online);
+		cpuset_andnot(&bad, online);
 	} else {
 		gone = true;
 	}
 	if (cpuset_empty(&bad))
 		return 0;
 	bool many = cpuset_count(&bad) > 1;
-	_cleanup_free_ char *b = cs_list(&bad), *have = cs_list(gone ? possible : online);
+	_cleanup_free_ char *b = cpuset_to_list(&bad), *have = cpuset_to_list(gone ? possible : online);
 
 	if (gone)
 		return err_set(e, -EINVAL, "%s: CPU%s %s do%s not exist on this host (possible: %s)", what,
@@ -254,11 +189,11 @@ static int resolve_cpus(const struct action_ctx *ctx, const struct cpus_conf *c,
 		if (!t->has_pins)
 			return err_set(e, -EINVAL, "host = auto needs <vcpupin>/<emulatorpin> in the domain XML; or list the host's CPUs (host = 0-1)");
 		t->host = t->online;
-		cs_andnot(&t->host, &t->pinned);
+		cpuset_andnot(&t->host, &t->pinned);
 		if (cpuset_empty(&t->host))
 			return err_set(e, -EINVAL, "host = auto leaves no CPU to the host: the XML pins the VM to every online CPU");
 	} else {
-		_cleanup_free_ char *l = cs_list(&c->host), *what = xasprintf("host = %s", l);
+		_cleanup_free_ char *l = cpuset_to_list(&c->host), *what = xasprintf("host = %s", l);
 
 		t->host = c->host;
 		r = check_on_host(&t->host, &t->possible, &t->online, what, e);
@@ -267,7 +202,7 @@ static int resolve_cpus(const struct action_ctx *ctx, const struct cpus_conf *c,
 	}
 	if (cpuset_empty(&t->vm)) {
 		t->vm = t->online;
-		cs_andnot(&t->vm, &t->host);
+		cpuset_andnot(&t->vm, &t->host);
 	}
 	return 0;
 }
@@ -277,8 +212,8 @@ static void plan_file(const struct action_ctx *ctx, struct plan *p, const char *
 		      const struct cpuset *host, const char *what, const char *note)
 {
 	const char *root = ctx->conf->root;
-	_cleanup_free_ char *now = NULL, *list = cs_list(host), *path = sysfs_path(root, "%s", abs);
-	_cleanup_free_ char *val = is_mask_op(op) ? mask_format(host, mask_bits(root)) : xstrdup(list);
+	_cleanup_free_ char *now = NULL, *list = cpuset_to_list(host), *path = sysfs_path(root, "%s", abs);
+	_cleanup_free_ char *val = is_mask_op(op) ? cpuset_to_mask(host, mask_bits(root)) : xstrdup(list);
 	struct step *st;
 
 	if (sysfs_read(root, abs, &now) < 0)
@@ -293,7 +228,7 @@ static int plan_cgroups(const struct action_ctx *ctx, const struct topo *t, stru
 {
 	const char *root = ctx->conf->root;
 	_cleanup_free_ char *ctrl = NULL, *sub = NULL, *subpath = sysfs_path(root, SUBTREE);
-	_cleanup_free_ char *note = NULL, *hl = cs_list(&t->host);
+	_cleanup_free_ char *note = NULL, *hl = cpuset_to_list(&t->host);
 	bool any = false, enabled, systemd;
 	struct step *st;
 
@@ -458,7 +393,7 @@ static void meet_other(const struct journal *j, const struct journal_rec *rec, v
 	(void)j;
 	m->value = rec->value;
 	if (strcmp(m->op, OP_GOVERNOR) != 0 && cpuset_parse(rec->value, &s) == 0)
-		cs_and(&m->set, &s);
+		cpuset_and(&m->set, &s);
 }
 
 static bool irq_refused(const char *target, int r)
@@ -485,7 +420,7 @@ static int restore_empty_cpuset(const struct action_ctx *ctx, const char *target
 	r = read_set(ctx->conf->root, parent, &want, e);
 	if (r < 0)
 		return r;
-	list = cs_list(&want);
+	list = cpuset_to_list(&want);
 	log_info("%s was empty (the parent's CPUs) and the kernel refuses to empty it while the cgroup has tasks (ENOSPC): set to the parent's effective CPUs %s, the same set",
 		 target, list);
 	return write_set(ctx, OP_LIST, target, &want, NULL, e);
@@ -497,12 +432,12 @@ static int write_set(const struct action_ctx *ctx, const char *op, const char *t
 {
 	const char *root = ctx->conf->root;
 	_cleanup_free_ char *val = text ? xstrdup(text)
-					: is_mask_op(op) ? mask_format(want, mask_bits(root)) : cs_list(want);
+					: is_mask_op(op) ? cpuset_to_mask(want, mask_bits(root)) : cpuset_to_list(want);
 	_cleanup_free_ char *back = NULL, *wl = NULL;
 	struct cpuset got;
 	int r;
 
-	if (sysfs_read(root, target, &back) == 0 && parse_any(op, back, &got) == 0 && cs_equal(&got, want))
+	if (sysfs_read(root, target, &back) == 0 && parse_any(op, back, &got) == 0 && cpuset_equal(&got, want))
 		return 0; /* already so (a rollback of a write that never happened): no write */
 	free(back), back = NULL;
 	r = sysfs_write(root, target, val[0] ? val : "\n");
@@ -516,8 +451,8 @@ static int write_set(const struct action_ctx *ctx, const char *op, const char *t
 	r = sysfs_read(root, target, &back);
 	if (r < 0)
 		return err_set(e, r, "cannot read back %s: %s", target, strerror(-r));
-	if (parse_any(op, back, &got) < 0 || !cs_equal(&got, want))
-		return wl = cs_list(want), err_set(e, -EIO, "%s reads '%s' after writing '%s' (CPUs %s)", target, back,
+	if (parse_any(op, back, &got) < 0 || !cpuset_equal(&got, want))
+		return wl = cpuset_to_list(want), err_set(e, -EIO, "%s reads '%s' after writing '%s' (CPUs %s)", target, back,
 						  val, wl);
 	return 0;
 }

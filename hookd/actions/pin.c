@@ -69,53 +69,12 @@ static int pin_set(void *data, const char *key, const char *value, struct err *e
 	return 0;
 }
 
-static char *fmt_cpus(const struct cpuset *s)
-{
-	char *buf = xmalloc(CPUSET_STRLEN);
 
-	return cpuset_format(s, buf, CPUSET_STRLEN);
-}
 
-static int read_cpus(const char *root, const char *abs, struct cpuset *out)
-{
-	_cleanup_free_ char *v = NULL;
-	int r = sysfs_read(root, abs, &v);
 
-	return r < 0 ? r : cpuset_parse(v, out);
-}
 
-static unsigned lowest(const struct cpuset *s)
-{
-	for (unsigned c = 0; c < CPUSET_MAX; c++)
-		if (cpuset_has(s, c))
-			return c;
-	return CPUSET_MAX;
-}
 
-static void set_and(struct cpuset *a, const struct cpuset *b)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(a->bits); i++)
-		a->bits[i] &= b->bits[i];
-}
 
-static void set_minus(struct cpuset *a, const struct cpuset *b)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(a->bits); i++)
-		a->bits[i] &= ~b->bits[i];
-}
-
-static bool set_equal(const struct cpuset *a, const struct cpuset *b)
-{
-	return memcmp(a->bits, b->bits, sizeof(a->bits)) == 0;
-}
-
-static bool set_subset(const struct cpuset *a, const struct cpuset *b)
-{
-	struct cpuset t = *a;
-
-	set_minus(&t, b);
-	return cpuset_empty(&t);
-}
 
 /* ---- the host's CPU topology ---- */
 
@@ -131,7 +90,7 @@ static int cpu_node(const char *root, unsigned cpu, struct cpuset *cpus, char **
 	for (size_t i = 0; i < n && r < 0; i++) {
 		_cleanup_free_ char *p = xasprintf("/sys/devices/system/node/%s/cpulist", nodes[i]);
 
-		if (strncmp(nodes[i], "node", 4) == 0 && read_cpus(root, p, cpus) == 0 && cpuset_has(cpus, cpu)) {
+		if (strncmp(nodes[i], "node", 4) == 0 && cpuset_read(root, p, cpus) == 0 && cpuset_has(cpus, cpu)) {
 			*name = xstrdup(nodes[i]);
 			r = 0;
 		}
@@ -148,7 +107,7 @@ static void cpu_package(const char *root, unsigned cpu, struct cpuset *out, char
 
 	cpuset_clear(out);
 	cpuset_add(out, cpu);
-	if (read_cpus(root, CPU_DIR "/online", &online) < 0)
+	if (cpuset_read(root, CPU_DIR "/online", &online) < 0)
 		cpuset_clear(&online);
 	for (unsigned c = 0; c < CPUSET_MAX; c++) {
 		_cleanup_free_ char *pp = xasprintf(CPU_DIR "/cpu%u/topology/package_id", c), *p = NULL;
@@ -175,9 +134,9 @@ static void cpu_domain(const char *root, unsigned cpu, struct cpuset *out, char 
 	struct cpuset nodecpus;
 	bool has_node = cpu_node(root, cpu, &nodecpus, &node) == 0;
 
-	if (read_cpus(root, l3, out) == 0 && cpuset_has(out, cpu)) {
+	if (cpuset_read(root, l3, out) == 0 && cpuset_has(out, cpu)) {
 		if (has_node)
-			set_and(out, &nodecpus);
+			cpuset_and(out, &nodecpus);
 		*what = xasprintf("L3%s%s", has_node ? " of " : "", has_node ? node : "");
 	} else if (has_node) {
 		*out = nodecpus;
@@ -191,7 +150,7 @@ static void cpu_siblings(const char *root, unsigned cpu, struct cpuset *out)
 {
 	_cleanup_free_ char *p = xasprintf(CPU_DIR "/cpu%u/topology/thread_siblings_list", cpu);
 
-	if (read_cpus(root, p, out) < 0 || !cpuset_has(out, cpu)) {
+	if (cpuset_read(root, p, out) < 0 || !cpuset_has(out, cpu)) {
 		cpuset_clear(out);
 		cpuset_add(out, cpu);
 	}
@@ -204,10 +163,10 @@ static void host_cpus(const char *root, const struct pin_conf *c, const struct c
 		*out = c->host;
 		return;
 	}
-	if (read_cpus(root, HOST_CGROUP, out) == 0 && !cpuset_empty(out) && set_subset(out, online) &&
-	    !set_equal(out, online))
+	if (cpuset_read(root, HOST_CGROUP, out) == 0 && !cpuset_empty(out) && cpuset_subset(out, online) &&
+	    !cpuset_equal(out, online))
 		return;
-	cpu_siblings(root, lowest(online), out);
+	cpu_siblings(root, cpuset_first(online), out);
 }
 
 /* ---- the map ---- */
@@ -243,7 +202,7 @@ static int cmp_domain(const void *a, const void *b, void *arg)
 		return fx >= need ? -1 : 1;
 	if (fx != fy)
 		return fx > fy ? -1 : 1;
-	return lowest(&x->cpus) < lowest(&y->cpus) ? -1 : 1;
+	return cpuset_first(&x->cpus) < cpuset_first(&y->cpus) ? -1 : 1;
 }
 
 static bool on_nodes(const char *root, const struct cpuset *cpus, const struct cpuset *nodes)
@@ -255,7 +214,7 @@ static bool on_nodes(const char *root, const struct cpuset *cpus, const struct c
 		if (!cpuset_has(nodes, nd))
 			continue;
 		p = xasprintf("/sys/devices/system/node/node%u/cpulist", nd);
-		if (read_cpus(root, p, &s) == 0 && cpuset_has(&s, lowest(cpus)))
+		if (cpuset_read(root, p, &s) == 0 && cpuset_has(&s, cpuset_first(cpus)))
 			return true;
 	}
 	return false;
@@ -272,9 +231,9 @@ static size_t split_domains(const char *root, const struct domain *dom, const st
 	while (!cpuset_empty(&left)) {
 		struct domain_cpus d;
 
-		cpu_domain(root, lowest(&left), &d.cpus, &d.what);
-		set_and(&d.cpus, &left);
-		set_minus(&left, &d.cpus);
+		cpu_domain(root, cpuset_first(&left), &d.cpus, &d.what);
+		cpuset_and(&d.cpus, &left);
+		cpuset_andnot(&left, &d.cpus);
 		d.preferred = dom->has_numatune && on_nodes(root, &d.cpus, &dom->numatune_nodes);
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = d;
@@ -293,13 +252,13 @@ static void fill_domain(const char *root, const struct cpuset *cpus, struct pin_
 
 		while (!cpuset_empty(&left) && *next < m->n) {
 			struct cpuset core, avail;
-			unsigned c = lowest(&left);
+			unsigned c = cpuset_first(&left);
 
 			cpu_siblings(root, c, &core);
 			avail = core;
-			set_and(&avail, cpus);
-			set_minus(&left, &core);
-			if ((pass == 0) != set_equal(&avail, &core))
+			cpuset_and(&avail, cpus);
+			cpuset_andnot(&left, &core);
+			if ((pass == 0) != cpuset_equal(&avail, &core))
 				continue;
 			for (unsigned t = 0; t < CPUSET_MAX && *next < m->n; t++)
 				if (cpuset_has(&avail, t))
@@ -313,11 +272,11 @@ static int map_auto(const char *root, const struct domain *dom, const struct cpu
 {
 	struct cpuset free_cpus = *online;
 	struct domain_cpus *doms;
-	_cleanup_free_ char *h = fmt_cpus(host), *on = fmt_cpus(online), *first = NULL;
+	_cleanup_free_ char *h = cpuset_to_list(host), *on = cpuset_to_list(online), *first = NULL;
 	unsigned next = 0;
 	size_t n;
 
-	set_minus(&free_cpus, host);
+	cpuset_andnot(&free_cpus, host);
 	if (m->n > cpuset_count(&free_cpus))
 		return err_set(e, -EINVAL,
 			       "the VM has %u vCPUs but only %u CPUs are left for it (online %s, host keeps %s): lower <vcpu> or the host set",
@@ -327,7 +286,7 @@ static int map_auto(const char *root, const struct domain *dom, const struct cpu
 		if (next < m->n)
 			fill_domain(root, &doms[i].cpus, m, &next);
 		if (i == 0) {
-			_cleanup_free_ char *d = fmt_cpus(&doms[i].cpus);
+			_cleanup_free_ char *d = cpuset_to_list(&doms[i].cpus);
 
 			first = xasprintf("%s %s", doms[i].what, d);
 		}
@@ -340,7 +299,7 @@ static int map_auto(const char *root, const struct domain *dom, const struct cpu
 
 static int map_xml(const struct domain *dom, const struct cpuset *online, struct pin_map *m, struct err *e)
 {
-	_cleanup_free_ char *on = fmt_cpus(online);
+	_cleanup_free_ char *on = cpuset_to_list(online);
 
 	if (dom->n_vcpupins == 0)
 		return err_set(e, -EINVAL, "map = xml but the domain XML has no <cputune><vcpupin>");
@@ -349,8 +308,8 @@ static int map_xml(const struct domain *dom, const struct cpuset *online, struct
 
 		if (p->vcpu >= m->n)
 			return err_set(e, -EINVAL, "<vcpupin vcpu='%u'>: the VM has only %u vCPUs", p->vcpu, m->n);
-		if (!set_subset(&p->cpus, online)) {
-			_cleanup_free_ char *s = fmt_cpus(&p->cpus);
+		if (!cpuset_subset(&p->cpus, online)) {
+			_cleanup_free_ char *s = cpuset_to_list(&p->cpus);
 
 			return err_set(e, -EINVAL, "<vcpupin vcpu='%u' cpuset='%s'>: not all of these CPUs are online (online: %s)",
 				       p->vcpu, s, on);
@@ -366,7 +325,7 @@ static int map_build(const struct action_ctx *ctx, const struct pin_conf *c, str
 	const char *root = ctx->conf->root;
 	const struct domain *dom = ctx->dom;
 	struct cpuset online, host;
-	int r = read_cpus(root, CPU_DIR "/online", &online);
+	int r = cpuset_read(root, CPU_DIR "/online", &online);
 
 	if (r < 0 || cpuset_empty(&online))
 		return err_set(e, r < 0 ? r : -EIO, "cannot read the online CPUs (%s%s)", root, CPU_DIR "/online");
@@ -381,8 +340,8 @@ static int map_build(const struct action_ctx *ctx, const struct pin_conf *c, str
 		return r;
 	m->has_emulator = c->emulator != EMU_NO;
 	m->emulator = c->emulator == EMU_SET ? c->emulator_cpus : dom->has_emulatorpin ? dom->emulatorpin : host;
-	if (m->has_emulator && !set_subset(&m->emulator, &online)) {
-		_cleanup_free_ char *s = fmt_cpus(&m->emulator), *on = fmt_cpus(&online);
+	if (m->has_emulator && !cpuset_subset(&m->emulator, &online)) {
+		_cleanup_free_ char *s = cpuset_to_list(&m->emulator), *on = cpuset_to_list(&online);
 
 		return err_set(e, -EINVAL, "emulator CPUs %s are not all online (online: %s)", s, on);
 	}
@@ -399,13 +358,13 @@ static char *map_value(const struct pin_map *m)
 	if (!f)
 		abort();
 	for (unsigned i = 0; i < m->n; i++) {
-		_cleanup_free_ char *s = fmt_cpus(&m->vcpu[i]);
+		_cleanup_free_ char *s = cpuset_to_list(&m->vcpu[i]);
 
 		if (s[0])
 			fprintf(f, "%s%u:%s", ftell(f) ? " " : "", i, s);
 	}
 	if (m->has_emulator) {
-		_cleanup_free_ char *s = fmt_cpus(&m->emulator);
+		_cleanup_free_ char *s = cpuset_to_list(&m->emulator);
 
 		fprintf(f, "%semulator:%s", ftell(f) ? " " : "", s);
 	}
@@ -424,24 +383,24 @@ static char *map_describe(const struct pin_map *m, const char *note)
 		abort();
 	fprintf(f, "vCPU map (%s):", m->how);
 	for (unsigned i = 0; i < m->n; i++) {
-		_cleanup_free_ char *s = fmt_cpus(&m->vcpu[i]);
+		_cleanup_free_ char *s = cpuset_to_list(&m->vcpu[i]);
 
 		fprintf(f, " %u->%s", i, s[0] ? s : "(unpinned)");
 	}
 	if (m->has_emulator) {
-		_cleanup_free_ char *s = fmt_cpus(&m->emulator);
+		_cleanup_free_ char *s = cpuset_to_list(&m->emulator);
 
 		fprintf(f, "; emulator threads->%s", s);
 	}
 	fprintf(f, "%s\n       the same as domain XML (paste it instead of [pin]):\n       <cputune>\n", note);
 	for (unsigned i = 0; i < m->n; i++) {
-		_cleanup_free_ char *s = fmt_cpus(&m->vcpu[i]);
+		_cleanup_free_ char *s = cpuset_to_list(&m->vcpu[i]);
 
 		if (s[0])
 			fprintf(f, "         <vcpupin vcpu='%u' cpuset='%s'/>\n", i, s);
 	}
 	if (m->has_emulator) {
-		_cleanup_free_ char *s = fmt_cpus(&m->emulator);
+		_cleanup_free_ char *s = cpuset_to_list(&m->emulator);
 
 		fprintf(f, "         <emulatorpin cpuset='%s'/>\n", s);
 	}
@@ -550,12 +509,12 @@ static int qemu_threads(const char *root, unsigned pid, struct qthread **out, si
 static void plan_thread(const char *root, unsigned pid, const struct qthread *t, const struct cpuset *cpus,
 			struct plan *p)
 {
-	_cleanup_free_ char *target = xasprintf("%u/%u", pid, t->tid), *want = fmt_cpus(cpus);
+	_cleanup_free_ char *target = xasprintf("%u/%u", pid, t->tid), *want = cpuset_to_list(cpus);
 	_cleanup_free_ char *op = t->vcpu >= 0 ? xasprintf("vcpu%d", t->vcpu) : xstrdup("emulator");
 	_cleanup_free_ char *was = NULL;
 	struct cpuset cur;
 
-	was = thread_affinity(root, pid, t->tid, &cur) == 0 ? fmt_cpus(&cur) : xstrdup("?");
+	was = thread_affinity(root, pid, t->tid, &cur) == 0 ? cpuset_to_list(&cur) : xstrdup("?");
 	plan_add(p, &action_pin, op, target, want,
 		 xasprintf("%s thread %u '%s' of QEMU %u: CPUs %s -> %s (sched_setaffinity)",
 			   t->vcpu >= 0 ? "vCPU" : "emulator", t->tid, t->comm, pid, was, want));
@@ -626,7 +585,7 @@ static int pin_observe(const struct action_ctx *ctx, const struct step *st, char
 	r = thread_affinity(ctx->conf->root, pid, tid, &cur);
 	if (r < 0)
 		return err_set(e, r, "QEMU thread %u (pid %u): cannot read its affinity: %s", tid, pid, strerror(-r));
-	*saved = fmt_cpus(&cur);
+	*saved = cpuset_to_list(&cur);
 	return 0;
 }
 
@@ -657,8 +616,8 @@ static int set_affinity(const struct action_ctx *ctx, unsigned pid, unsigned tid
 		return err_set(e, r, "QEMU thread %u (pid %u): sched_setaffinity(%s): %s (outside the VM's cgroup cpuset?)",
 			       tid, pid, list, strerror(-r));
 	r = thread_affinity(root, pid, tid, &got);
-	if (r == 0 && !set_equal(&got, &want)) {
-		_cleanup_free_ char *s = fmt_cpus(&got);
+	if (r == 0 && !cpuset_equal(&got, &want)) {
+		_cleanup_free_ char *s = cpuset_to_list(&got);
 
 		return err_set(e, -EIO, "QEMU thread %u (pid %u): asked for CPUs %s, the kernel allows %s (a cgroup cpuset limits it?)",
 			       tid, pid, list, s);
@@ -690,7 +649,7 @@ static int pin_revert(const struct action_ctx *ctx, const struct journal_rec *re
 	task = xasprintf("/proc/%u/task/%u", pid, tid);
 	if (!sysfs_exists(ctx->conf->root, task) || thread_affinity(ctx->conf->root, pid, tid, &cur) < 0)
 		return 0;
-	if (cpuset_parse(rec->saved, &saved) < 0 || cpuset_empty(&saved) || set_equal(&cur, &saved))
+	if (cpuset_parse(rec->saved, &saved) < 0 || cpuset_empty(&saved) || cpuset_equal(&cur, &saved))
 		return 0;
 	return set_affinity(ctx, pid, tid, rec->saved, e);
 }
