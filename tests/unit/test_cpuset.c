@@ -135,6 +135,32 @@ static void test_print_json(void)
 	free(out);
 }
 
+/* The set algebra and the kernel's hex mask form that [cpus] and [pin] share. */
+static void test_algebra_and_masks(void)
+{
+	struct cpuset a, b, m;
+	char *s;
+
+	CHECK(cpuset_parse("0-7", &a) == 0 && cpuset_parse("2-3,6", &b) == 0);
+	CHECK(cpuset_subset(&b, &a) && !cpuset_subset(&a, &b));
+	cpuset_andnot(&a, &b);
+	CHECK_STR(s = cpuset_to_list(&a), "0-1,4-5,7");
+	free(s);
+	cpuset_and(&a, &b);
+	CHECK(cpuset_empty(&a) && cpuset_first(&a) == CPUSET_MAX);
+	CHECK(cpuset_first(&b) == 2);
+	CHECK(cpuset_parse_mask("ff", &m) == 0 && cpuset_parse("0-7", &a) == 0 && cpuset_equal(&m, &a));
+	CHECK(cpuset_parse_mask("00000001,00000003", &m) == 0);
+	CHECK_STR(s = cpuset_to_list(&m), "0-1,32");
+	free(s);
+	CHECK_STR(s = cpuset_to_mask(&m, 40), "01,00000003");
+	free(s);
+	CHECK(cpuset_parse("0-1", &a) == 0);
+	CHECK_STR(s = cpuset_to_mask(&a, 4), "3");
+	free(s);
+	CHECK(cpuset_parse_mask("fg", &m) == -EINVAL);
+}
+
 int main(void)
 {
 	test_parse_and_canonical_format();
@@ -144,5 +170,6 @@ int main(void)
 	test_format_truncates_whole_items();
 	test_format_worst_case_fits();
 	test_print_json();
+	test_algebra_and_masks();
 	return TEST_DONE();
 }
