@@ -342,24 +342,26 @@ static void gpu_processes(const char *root, const char *name, FILE *out, unsigne
 int kmod_users(const char *root, const char *name, char **who)
 {
 	_cleanup_free_ char *hdir = xasprintf("/sys/module/%s/holders", name);
-	_cleanup_free_ char *rpath = xasprintf("/sys/module/%s/refcnt", name), *refcnt = NULL;
+	_cleanup_free_ char *rpath = xasprintf("/sys/module/%s/refcnt", name), *refcnt = NULL, *pbuf = NULL;
 	char **holders = NULL, *buf = NULL;
-	size_t n = 0, len = 0;
+	size_t n = 0, len = 0, plen = 0;
 	unsigned procs = 0;
 	unsigned long long rc = 0;
-	FILE *out = open_memstream(&buf, &len);
+	FILE *out = open_memstream(&buf, &len), *pout = open_memstream(&pbuf, &plen);
 
-	if (!out)
+	if (!out || !pout)
 		abort();
-	if (sysfs_list(root, hdir, &holders, &n) == 0 && n) {
-		fprintf(out, "used by module%s", n == 1 ? "" : "s");
-		for (size_t i = 0; i < n; i++)
-			fprintf(out, "%s %s", i ? "," : "", holders[i]);
-	}
-	sysfs_list_free(holders, n);
+	gpu_processes(root, name, pout, &procs);
+	fclose(pout);
+	if (sysfs_list(root, hdir, &holders, &n) < 0)
+		n = 0;
 	if (n)
-		fputs("; ", out);
-	gpu_processes(root, name, out, &procs);
+		fprintf(out, "used by module%s", n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s %s", i ? "," : "", holders[i]);
+	sysfs_list_free(holders, n);
+	if (procs)
+		fprintf(out, "%s%s", n ? "; " : "", pbuf);
 	if (sysfs_read(root, rpath, &refcnt) == 0 && parse_uint(refcnt, &rc) == 0 && rc > 0)
 		fprintf(out, "%s(refcount %llu)", n || procs ? " " : "in use ", rc);
 	fclose(out);
