@@ -1,2 +1,531 @@
-/* [hugepages]: being written. */
-#include "action.h"
+/* [hugepages]: reserve the huge pages a VM's memory needs before QEMU starts, and give back
+ * exactly those on release (kernel ABI: Documentation/admin-guide/mm/hugetlbpage.rst).
+ *
+ * A pool is one page size, either global (/sys/kernel/mm/hugepages/hugepages-<kB>kB) or one NUMA
+ * node's (/sys/devices/system/node/node<N>/hugepages/...). Pools are shared by every running VM:
+ * a step's value is this VM's need; pages already free count toward it, except as many as the
+ * other VMs' live journals need (their QEMU may not have taken them yet). The journal keeps
+ * "<nr_hugepages before> <pages added>", and release subtracts exactly the pages added, never
+ * going below what the other live VMs need, so any start/stop order ends with the original count. */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "journal.h"
+#include "plan.h"
+#include "shared.h"
+#include "sysfs.h"
+
+extern const struct action_ops action_hugepages;
+
+#define DROP_CACHES "/proc/sys/vm/drop_caches"
+#define COMPACT_MEMORY "/proc/sys/vm/compact_memory"
+#define MIN_HUGEPAGE_KIB 64ULL /* the smallest huge page of any architecture (arm64, 4K granule) */
+
+enum node_mode { NODE_AUTO, NODE_ANY, NODE_ONE };
+
+struct hp_conf {
+	unsigned long long size_kib; /* 0: the XML's page size, else the host's default */
+	bool pages_auto;
+	unsigned long long pages;
+	enum node_mode node_mode;
+	unsigned node;
+};
+
+/* One pool: a page size, globally (node < 0) or on one NUMA node. */
+struct pool {
+	unsigned long long size_kib;
+	int node;
+};
+
+static void hp_init(void *data)
+{
+	struct hp_conf *c = data;
+
+	*c = (struct hp_conf){ .pages_auto = true, .node_mode = NODE_AUTO };
+}
+
+/* "2M", "1G", "2048k", "2048kB", "1GiB"; a bare number is KiB, as in libvirt and sysfs names. */
+static int parse_size(const char *v, unsigned long long *kib)
+{
+	static const struct {
+		const char *unit;
+		unsigned shift;
+	} units[] = { { "", 0 },   { "k", 0 },   { "kb", 0 },   { "kib", 0 }, { "m", 10 },
+		      { "mb", 10 }, { "mib", 10 }, { "g", 20 },  { "gb", 20 }, { "gib", 20 } };
+	unsigned long long n;
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcasecmp(end, units[i].unit) != 0)
+			continue;
+		if (n > (~0ULL >> units[i].shift))
+			return -EINVAL;
+		n <<= units[i].shift;
+		if (n < MIN_HUGEPAGE_KIB || (n & (n - 1)))
+			return -EINVAL;
+		*kib = n;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int hp_set(void *data, const char *key, const char *value, struct err *e)
+{
+	struct hp_conf *c = data;
+	unsigned long long n;
+
+	if (strcmp(key, "size") == 0) {
+		if (strcmp(value, "auto") == 0)
+			c->size_kib = 0;
+		else if (parse_size(value, &c->size_kib) < 0)
+			return err_set(e, -EINVAL, "expected a huge page size such as 2M or 1G (a power of two of at least 64k), got '%s'",
+				       value);
+		return 0;
+	}
+	if (strcmp(key, "pages") == 0) {
+		c->pages_auto = strcmp(value, "auto") == 0;
+		if (!c->pages_auto && (parse_uint(value, &c->pages) < 0 || c->pages == 0))
+			return err_set(e, -EINVAL, "expected 'auto' or a number of pages (1 or more), got '%s'", value);
+		return 0;
+	}
+	if (strcmp(key, "node") != 0)
+		return -ENOENT;
+	if (strcmp(value, "auto") == 0)
+		c->node_mode = NODE_AUTO;
+	else if (strcmp(value, "any") == 0)
+		c->node_mode = NODE_ANY;
+	else if (parse_uint(value, &n) == 0 && n < CPUSET_MAX)
+		c->node_mode = NODE_ONE, c->node = (unsigned)n;
+	else
+		return err_set(e, -EINVAL, "expected 'auto', 'any' or a NUMA node number, got '%s'", value);
+	return 0;
+}
+
+/* ---- pools ---- */
+
+static char *pool_dir(const struct pool *p)
+{
+	if (p->node < 0)
+		return xasprintf("/sys/kernel/mm/hugepages/hugepages-%llukB", p->size_kib);
+	return xasprintf("/sys/devices/system/node/node%d/hugepages/hugepages-%llukB", p->node, p->size_kib);
+}
+
+/* The journal's target: "2048kB" (global) or "2048kB@node0". */
+static char *pool_key(const struct pool *p)
+{
+	if (p->node < 0)
+		return xasprintf("%llukB", p->size_kib);
+	return xasprintf("%llukB@node%d", p->size_kib, p->node);
+}
+
+static int pool_from_key(const char *key, struct pool *p)
+{
+	int used = 0;
+
+	p->node = -1;
+	if (sscanf(key, "%llukB%n", &p->size_kib, &used) == 1 && key[used] == '\0')
+		return 0;
+	if (sscanf(key, "%llukB@node%d%n", &p->size_kib, &p->node, &used) == 2 && key[used] == '\0' && p->node >= 0)
+		return 0;
+	return -EINVAL;
+}
+
+/* "2048kB pool" or "2048kB pool of node 0", for messages. */
+static char *pool_name(const struct pool *p)
+{
+	if (p->node < 0)
+		return xasprintf("%llukB pool", p->size_kib);
+	return xasprintf("%llukB pool of node %d", p->size_kib, p->node);
+}
+
+static int pool_read(const char *root, const struct pool *p, const char *file, unsigned long long *out,
+		     struct err *e)
+{
+	_cleanup_free_ char *dir = pool_dir(p), *path = xasprintf("%s/%s", dir, file), *s = NULL;
+	int r = sysfs_read(root, path, &s);
+
+	if (r == 0)
+		r = parse_uint(s, out);
+	if (r < 0)
+		return err_set(e, r, "cannot read %s: %s", path, strerror(-r));
+	return 0;
+}
+
+/* Writes nr_hugepages and reads back what the kernel really holds now. */
+static int pool_write_nr(const char *root, const struct pool *p, unsigned long long nr, unsigned long long *now,
+			 struct err *e)
+{
+	_cleanup_free_ char *dir = pool_dir(p), *path = xasprintf("%s/nr_hugepages", dir);
+	char val[32];
+	int r;
+
+	snprintf(val, sizeof(val), "%llu", nr);
+	r = sysfs_write(root, path, val);
+	if (r < 0)
+		return err_set(e, r, "cannot write %s to %s: %s", val, path, strerror(-r));
+	return pool_read(root, p, "nr_hugepages", now, e);
+}
+
+/* The first number after `field` in a meminfo-style file ("MemTotal:", "Hugepagesize:"). */
+static int meminfo_field(const char *root, const char *file, const char *field, unsigned long long *out)
+{
+	_cleanup_free_ char *s = NULL;
+	const char *f;
+	int r = sysfs_read(root, file, &s);
+
+	if (r < 0)
+		return r;
+	f = strstr(s, field);
+	if (!f)
+		return -ENOENT;
+	f += strlen(field);
+	while (*f == ' ' || *f == '\t')
+		f++;
+	return sscanf(f, "%llu", out) == 1 ? 0 : -EINVAL;
+}
+
+static void add_need(const struct journal *j, const struct journal_rec *rec, void *arg)
+{
+	unsigned long long v;
+
+	(void)j;
+	if (parse_uint(rec->value, &v) == 0)
+		*(unsigned long long *)arg += v;
+}
+
+/* What the other running VMs need from this pool (their journals' values). */
+static unsigned long long others_need(const struct action_ctx *ctx, const char *key)
+{
+	unsigned long long sum = 0;
+
+	shared_for_each(ctx, action_hugepages.name, key, add_need, &sum);
+	return sum;
+}
+
+struct pool_state {
+	unsigned long long nr, free, others, add;
+};
+
+/* Reads the pool and works out how many pages to add so that this VM has `need` free pages
+ * on top of what the other VMs need. */
+static int pool_state(const struct action_ctx *ctx, const struct pool *p, unsigned long long need,
+		      struct pool_state *s, struct err *e)
+{
+	_cleanup_free_ char *key = pool_key(p);
+	unsigned long long usable;
+	int r = pool_read(ctx->conf->root, p, "nr_hugepages", &s->nr, e);
+
+	if (r == 0)
+		r = pool_read(ctx->conf->root, p, "free_hugepages", &s->free, e);
+	if (r < 0)
+		return r;
+	s->others = others_need(ctx, key);
+	usable = s->free > s->others ? s->free - s->others : 0;
+	s->add = need > usable ? need - usable : 0;
+	return 0;
+}
+
+/* ---- planning ---- */
+
+static void fmt_bytes(unsigned long long kib, char *buf, size_t len)
+{
+	if (kib >= (1ULL << 20) && kib % (1ULL << 20) == 0)
+		snprintf(buf, len, "%llu GiB", kib >> 20);
+	else if (kib >= 1024 && kib % 1024 == 0)
+		snprintf(buf, len, "%llu MiB", kib >> 10);
+	else
+		snprintf(buf, len, "%llu KiB", kib);
+}
+
+/* The page size: the INI's, else the one the XML's <page> entries name, else the host default. */
+static int resolve_size(const struct action_ctx *ctx, const struct hp_conf *c, unsigned long long *size,
+			struct err *e)
+{
+	const struct domain *d = ctx->dom;
+	unsigned long long xml = 0, def = 0;
+	int r = meminfo_field(ctx->conf->root, "/proc/meminfo", "Hugepagesize:", &def);
+
+	if (r < 0 && (!c->size_kib || c->pages_auto))
+		return err_set(e, r, "cannot read the default huge page size (Hugepagesize in /proc/meminfo): %s",
+			       strerror(-r));
+	for (size_t i = 0; d && d->has_hugepages && i < d->n_hugepages; i++) {
+		unsigned long long s = d->hugepages[i].has_size ? d->hugepages[i].size_kib : def;
+
+		if (xml && s != xml && c->pages_auto)
+			return err_set(e, -EINVAL, "the domain's <hugepages> use several page sizes (%llukB and %llukB) for different guest NUMA nodes; hookd cannot split <memory> between them: set pages = a number",
+				       xml, s);
+		xml = s;
+	}
+	*size = c->size_kib ? c->size_kib : xml ? xml : def;
+	if (c->pages_auto && xml && *size != xml)
+		return err_set(e, -EINVAL, "size = %llukB, but the domain XML backs its memory with %llukB pages; pages = auto would reserve pages QEMU never uses",
+			       *size, xml);
+	return 0;
+}
+
+static int resolve_need(const struct action_ctx *ctx, const struct hp_conf *c, unsigned long long size,
+			unsigned long long *need, struct err *e)
+{
+	const struct domain *d = ctx->dom;
+
+	if (!c->pages_auto) {
+		*need = c->pages;
+		return 0;
+	}
+	if (!d || !d->has_hugepages)
+		return err_set(e, -EINVAL, "pages = auto, but the domain XML has no <memoryBacking><hugepages/>: QEMU would not use huge pages (add it, or set pages = a number)");
+	if (!d->has_memory)
+		return err_set(e, -EINVAL, "pages = auto, but the domain XML has no <memory>");
+	*need = (d->memory_kib + size - 1) / size;
+	return 0;
+}
+
+/* The nodes to reserve on: -1 alone for the global pool. */
+static int resolve_nodes(const struct action_ctx *ctx, const struct hp_conf *c, int **nodes, size_t *n)
+{
+	const struct domain *d = ctx->dom;
+
+	*n = 0;
+	*nodes = xcalloc(CPUSET_MAX, sizeof(**nodes));
+	if (c->node_mode == NODE_ONE)
+		(*nodes)[(*n)++] = (int)c->node;
+	else if (c->node_mode == NODE_AUTO && d && d->has_numatune && !cpuset_empty(&d->numatune_nodes))
+		for (unsigned i = 0; i < CPUSET_MAX; i++)
+			if (cpuset_has(&d->numatune_nodes, i))
+				(*nodes)[(*n)++] = (int)i;
+	if (*n == 0)
+		(*nodes)[(*n)++] = -1;
+	return 0;
+}
+
+/* Refuses what the host can never provide, before anything changes. */
+static int check_pool(const struct action_ctx *ctx, const struct pool *p, unsigned long long need, struct err *e)
+{
+	const char *root = ctx->conf->root;
+	_cleanup_free_ char *dir = pool_dir(p), *node_dir = xasprintf("/sys/devices/system/node/node%d", p->node);
+	_cleanup_free_ char *meminfo = p->node < 0 ? xstrdup("/proc/meminfo") : xasprintf("%s/meminfo", node_dir);
+	unsigned long long total;
+	char total_s[32], where[32] = "this host";
+
+	if (p->node >= 0)
+		snprintf(where, sizeof(where), "node %d", p->node);
+	if (p->node >= 0 && !sysfs_exists(root, node_dir))
+		return err_set(e, -ENODEV, "NUMA node %d does not exist on this host (see /sys/devices/system/node)",
+			       p->node);
+	if (!sysfs_exists(root, dir))
+		return err_set(e, -ENODEV, "this host has no %llukB huge pages (%s is missing; 1G pages may need hugepagesz=1G on the kernel command line)",
+			       p->size_kib, dir);
+	if (meminfo_field(root, meminfo, "MemTotal:", &total) < 0)
+		return 0; /* no total to check against: the kernel will say */
+	if (need > total / p->size_kib) {
+		fmt_bytes(total, total_s, sizeof(total_s));
+		return err_set(e, -E2BIG, "%llu pages of %llukB are more than the %s of memory %s has in all: impossible",
+			       need, p->size_kib, total_s, where);
+	}
+	return 0;
+}
+
+static int plan_pool(const struct action_ctx *ctx, const struct pool *p, unsigned long long need, struct plan *pl,
+		     struct err *e)
+{
+	const char *root = ctx->conf->root;
+	_cleanup_free_ char *key = pool_key(p), *dir = pool_dir(p), *name = pool_name(p);
+	struct pool_state s;
+	char need_s[32], mem[32], nr[32];
+	struct step *st;
+	int r = check_pool(ctx, p, need, e);
+
+	if (r == 0)
+		r = pool_state(ctx, p, need, &s, e);
+	if (r < 0)
+		return r;
+	snprintf(need_s, sizeof(need_s), "%llu", need);
+	fmt_bytes(need * p->size_kib, mem, sizeof(mem));
+	snprintf(nr, sizeof(nr), "%llu", s.nr + s.add);
+	st = plan_add(pl, &action_hugepages, "reserve", key, need_s,
+		      s.add ? xasprintf("%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: drop caches, compact, allocate %llu (nr_hugepages %llu -> %s)",
+					name, need_s, mem, s.free, s.others, s.add, s.nr, nr)
+			    : xasprintf("%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: enough, nothing to allocate",
+					name, need_s, mem, s.free, s.others));
+	st->shared = true;
+	if (s.add) {
+		_cleanup_free_ char *drop = sysfs_path(root, DROP_CACHES), *compact = sysfs_path(root, COMPACT_MEMORY);
+		_cleanup_free_ char *nr_path = sysfs_path(root, "%s/nr_hugepages", dir);
+
+		step_add_write(st, drop, "3");
+		step_add_write(st, compact, "1");
+		step_add_write(st, nr_path, nr);
+	}
+	return 0;
+}
+
+static int hp_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *pl, struct err *e)
+{
+	const struct hp_conf *c = data;
+	unsigned long long size = 0, need = 0;
+	_cleanup_free_ int *nodes = NULL;
+	size_t n = 0;
+	int r;
+
+	if (phase != PHASE_PREPARE)
+		return 0;
+	r = resolve_size(ctx, c, &size, e);
+	if (r == 0)
+		r = resolve_need(ctx, c, size, &need, e);
+	if (r == 0)
+		r = resolve_nodes(ctx, c, &nodes, &n);
+	/* Several numatune nodes: the pages are split evenly, the remainder on the first nodes. */
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct pool p = { size, nodes[i] };
+		unsigned long long part = need / n + (i < need % n);
+
+		if (part)
+			r = plan_pool(ctx, &p, part, pl, e);
+	}
+	return r;
+}
+
+/* ---- acting ---- */
+
+/* saved = "<nr_hugepages before> <pages to add>". */
+static int parse_saved(const char *saved, unsigned long long *prev, unsigned long long *add)
+{
+	int used = 0;
+
+	if (sscanf(saved, "%llu %llu%n", prev, add, &used) != 2 || saved[used] != '\0')
+		return -EINVAL;
+	return 0;
+}
+
+static int hp_observe(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e)
+{
+	struct pool p;
+	struct pool_state s;
+	unsigned long long need;
+	int r;
+
+	if (pool_from_key(st->target, &p) < 0 || parse_uint(st->value, &need) < 0)
+		return err_set(e, -EINVAL, "bad hugepages step '%s' = '%s'", st->target, st->value);
+	r = pool_state(ctx, &p, need, &s, e);
+	if (r < 0)
+		return r;
+	*saved = xasprintf("%llu %llu", s.nr, s.add);
+	return 0;
+}
+
+/* Best effort: free page cache and defragment so that contiguous pages can be found. Both writes
+ * are synchronous and can take seconds on a big host: bounded, and the allocation that follows
+ * tells whether they helped. A kernel without compaction has no compact_memory. */
+static void make_room(const char *root, unsigned timeout_ms)
+{
+	if (sysfs_exists(root, DROP_CACHES))
+		sysfs_write_bounded(root, DROP_CACHES, "3", timeout_ms);
+	if (sysfs_exists(root, COMPACT_MEMORY))
+		sysfs_write_bounded(root, COMPACT_MEMORY, "1", timeout_ms);
+}
+
+/* Gives back a partial allocation: the pool returns to exactly `before`. */
+static int roll_back_partial(const char *root, const struct pool *p, unsigned long long before,
+			     unsigned long long want, unsigned long long got_nr, struct err *e)
+{
+	_cleanup_free_ char *name = pool_name(p);
+	unsigned long long free_now = 0, now = 0;
+	char back[sizeof(e->msg) / 2];
+	struct err re;
+	int r;
+
+	pool_read(root, p, "free_hugepages", &free_now, &re);
+	r = pool_write_nr(root, p, before, &now, &re);
+	if (r == 0 && now != before)
+		r = err_set(&re, -EIO, "nr_hugepages still reads %llu", now);
+	if (r == 0)
+		snprintf(back, sizeof(back), "rolled back to nr_hugepages %llu", before);
+	else
+		snprintf(back, sizeof(back), "rollback to %llu FAILED: %.400s", before, re.msg);
+	return err_set(e, -ENOMEM, "%s: asked %llu, got %llu, free %llu (nr_hugepages %llu -> %llu wanted, the kernel reached %llu: not enough contiguous memory even after dropping caches and compacting); %s",
+		       name, want - before, got_nr > before ? got_nr - before : 0, free_now, before, want, got_nr,
+		       back);
+}
+
+static int hp_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
+{
+	const char *root = ctx->conf->root;
+	unsigned long long prev, add, cur, done, want, got;
+	struct pool p;
+	int r;
+
+	if (pool_from_key(st->target, &p) < 0 || parse_saved(saved, &prev, &add) < 0)
+		return err_set(e, -EINVAL, "bad hugepages journal record '%s' (%s)", st->target, saved);
+	r = pool_read(root, &p, "nr_hugepages", &cur, e);
+	if (r < 0)
+		return r;
+	/* A prepare that died after its write left some pages: count them as ours. */
+	done = cur > prev ? cur - prev : 0;
+	if (done >= add)
+		return 0;
+	want = cur + (add - done);
+	make_room(root, ctx->conf->timeout_ms);
+	r = pool_write_nr(root, &p, want, &got, e);
+	if (r < 0)
+		return r;
+	if (got < want)
+		return roll_back_partial(root, &p, cur, want, got, e);
+	return 0;
+}
+
+/* Gives back the pages this VM added, never going below what the other live VMs need. */
+static int hp_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+{
+	const char *root = ctx->conf->root;
+	unsigned long long prev, add, cur, added, floor, target, now;
+	_cleanup_free_ char *dir = NULL, *name = NULL;
+	struct pool p;
+	int r;
+
+	if (pool_from_key(rec->target, &p) < 0 || parse_saved(rec->saved, &prev, &add) < 0)
+		return err_set(e, -EINVAL, "bad hugepages journal record '%s' (%s)", rec->target, rec->saved);
+	if (!sysfs_exists(root, (dir = pool_dir(&p))))
+		return 0; /* the pool is gone (1G pages after a reboot without them): nothing to give back */
+	r = pool_read(root, &p, "nr_hugepages", &cur, e);
+	if (r < 0)
+		return r;
+	/* Not marked done: the apply failed (and rolled back) or died part-way; what is above the
+	 * count it found is ours, up to what it meant to add. */
+	added = rec->state == REC_DONE ? add : cur > prev ? (cur - prev < add ? cur - prev : add) : 0;
+	if (added == 0)
+		return 0;
+	floor = others_need(ctx, rec->target);
+	target = cur > added ? cur - added : 0;
+	if (target < floor)
+		target = floor < cur ? floor : cur;
+	if (target == cur)
+		return 0;
+	r = pool_write_nr(root, &p, target, &now, e);
+	if (r < 0)
+		return r;
+	if (now != target) {
+		name = pool_name(&p);
+		return err_set(e, -EBUSY, "%s: nr_hugepages %llu -> %llu, but the kernel still holds %llu (pages in use?)",
+			       name, cur, target, now);
+	}
+	return 0;
+}
+
+const struct action_ops action_hugepages = {
+	.name = "hugepages",
+	.data_size = sizeof(struct hp_conf),
+	.init = hp_init,
+	.set = hp_set,
+	.plan = hp_plan,
+	.observe = hp_observe,
+	.apply = hp_apply,
+	.revert = hp_revert,
+};

@@ -8,6 +8,7 @@ extern const struct action_ops action_modules;
 extern const struct action_ops action_console;
 extern const struct action_ops action_service;
 extern const struct action_ops action_exec;
+extern const struct action_ops action_hugepages;
 extern const struct action_ops action_pin;
 extern const struct action_ops action_cpus;
 
@@ -17,6 +18,7 @@ const struct action_ops *const action_table[] = {
 	&action_console,
 	&action_service,
 	&action_exec,
+	&action_hugepages,
 	&action_pin,
 	&action_cpus,
 	NULL,

@@ -1,0 +1,22 @@
+# [hugepages]: huge page pools against the simulated kernel (simkernel_hugepages.c reacts to
+# nr_hugepages, drop_caches and compact_memory; mkroot_hugepages.c writes the pools).
+add_executable(sim-mkroot-hugepages ${CMAKE_CURRENT_LIST_DIR}/mkroot_hugepages.c)
+target_sources(simkernel PRIVATE ${CMAKE_CURRENT_LIST_DIR}/simkernel_hugepages.c)
+
+foreach(case
+    reserves_on_node_and_returns
+    plan_shows_every_write_and_touches_nothing
+    bad_values_are_refused_with_file_line
+    impossible_count_is_refused_before_any_change
+    partial_allocation_rolls_back_to_the_exact_count
+    short_memory_without_fragmentation_fails_cleanly
+    compaction_makes_room
+    free_pages_count_toward_the_need
+    auto_from_xml_default_size_and_numatune
+    auto_from_xml_page_size_1g
+    two_vms_interleaved_restore_exactly
+    crash_after_each_write_then_release_restores)
+  hookd_sim_test(sim_hugepages_${case} test_hugepages.sh ${case})
+  set_property(TEST sim_hugepages_${case} APPEND PROPERTY ENVIRONMENT
+    SIM_MKROOT_HUGEPAGES=$<TARGET_FILE:sim-mkroot-hugepages>)
+endforeach()

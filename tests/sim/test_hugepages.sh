@@ -1,0 +1,325 @@
+#!/bin/bash
+# hookd's [hugepages] action against the simulated kernel: test_hugepages.sh CASE.
+# Fixture: sim-mkroot (gpu preset) + sim-mkroot-hugepages (2 nodes of 8 GiB; pools per case).
+source "${SIM_LIB:-$(dirname "$0")/lib.sh}"
+: "${HOOKD_BIN:?}" "${SIM_MKROOT_HUGEPAGES:?}"
+N0=sys/devices/system/node/node0/hugepages
+N1=sys/devices/system/node/node1/hugepages
+G=sys/kernel/mm/hugepages
+TIMEOUT=2
+
+# hp_root [sim-mkroot-hugepages options...]: fresh root with pools; keeps the dump to compare.
+hp_root() {
+	rm -rf "$R" "$T/state"
+	"$SIM_MKROOT" "$R" --preset gpu
+	"$SIM_MKROOT_HUGEPAGES" "$R" "$@"
+	"$SIM_MKROOT" --dump "$R" >"$T/dump.orig"
+	mkdir -p "$T/hooks.d" "$T/state"
+	cat >"$T/hookd.conf" <<-EOC
+		root = $R
+		hooks_dir = $T/hooks.d
+		state_dir = $T/state
+		timeout = $TIMEOUT
+		log = none
+	EOC
+	chmod 0644 "$T/hookd.conf"
+}
+
+# vm NAME UUID MEMORY_KIB INI_BODY [XML inside <domain>]: the VM's INI and domain XML ($T/NAME.xml).
+vm() {
+	printf '[hugepages]\n%b' "$4" >"$T/hooks.d/$1.ini"
+	chmod 0644 "$T/hooks.d/$1.ini"
+	cat >"$T/$1.xml" <<-EOX
+		<domain type='kvm'>
+		  <name>$1</name>
+		  <uuid>$2</uuid>
+		  <memory unit='KiB'>$3</memory>
+		  <vcpu placement='static'>2</vcpu>
+		  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+		  ${5:-<memoryBacking><hugepages/></memoryBacking>}
+		</domain>
+	EOX
+}
+UA=6f1b4c52-4c1e-4c55-9d40-0d2d1b1b0a0a UB=6f1b4c52-4c1e-4c55-9d40-0d2d1b1b0a0b
+
+# hookd ARGS...: the CLI under the simulator; sets RC, OUT, ERR.
+hookd() {
+	set +e
+	sim "$HOOKD_BIN" --conf "$T/hookd.conf" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	set -e
+	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
+}
+run() { hookd run "$1" "$2" --xml "$T/$1.xml"; } # VM PHASE
+expect_rc() { # WANT WHAT
+	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
+}
+expect_in() { # HAYSTACK NEEDLE WHAT
+	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
+}
+val() { cat "$R/$1"; }
+# pool KB: "global-nr/global-free node0-nr/node0-free node1-nr/node1-free"
+pool() {
+	local d=hugepages-$1kB
+	echo "$(val $G/$d/nr_hugepages)/$(val $G/$d/free_hugepages)" \
+		"$(val $N0/$d/nr_hugepages)/$(val $N0/$d/free_hugepages)" \
+		"$(val $N1/$d/nr_hugepages)/$(val $N1/$d/free_hugepages)"
+}
+compactions() { cat "$R/.sim/hugepages/compactions" 2>/dev/null || echo 0; }
+expect_no_journals() {
+	local j
+	j=$(ls "$T/state"/*.journal 2>/dev/null || true)
+	[[ -z "$j" ]] && ok "no journal left" || fail "journals left: $j"
+}
+
+case_reserves_on_node_and_returns() {
+	hp_root
+	vm win11 $UA 1048576 'size = 2M\npages = auto\nnode = 0\n'
+	run win11 prepare
+	expect_rc 0 prepare
+	expect_eq "$(pool 2048)" "512/512 512/512 0/0" "512 x 2M on node 0 (global = sum)"
+	expect_eq "$(compactions)" 1 "caches dropped and memory compacted once before allocating"
+	expect_eq "$(val .sim/hugepages/dropped 2>/dev/null || echo none)" none "drop_caches came before compact_memory"
+	run win11 release
+	expect_rc 0 release
+	expect_eq "$(pool 2048)" "0/0 0/0 0/0" "all 512 pages returned"
+	expect_no_journals
+	expect_same_tree "after release"
+}
+
+case_plan_shows_every_write_and_touches_nothing() {
+	hp_root --pool 2048:0:4096:0:12
+	vm win11 $UA 1048576 'size = 2048k\npages = auto\nnode = 0\n'
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_rc 0 plan
+	echo "$OUT"
+	expect_in "$OUT" "[hugepages] 2048kB pool of node 0: 512 pages (1 GiB) for this VM; 12 free, 0 needed by other VMs" "plan explains the numbers"
+	expect_in "$OUT" "allocate 500 (nr_hugepages 12 -> 512)" "plan names the shortfall and the new count"
+	expect_in "$OUT" "write $R/proc/sys/vm/drop_caches <- 3" "plan shows drop_caches"
+	expect_in "$OUT" "write $R/proc/sys/vm/compact_memory <- 1" "plan shows compact_memory"
+	expect_in "$OUT" "write $R/$N0/hugepages-2048kB/nr_hugepages <- 512" "plan shows the nr_hugepages write"
+	hookd plan win11 --xml "$T/win11.xml" --json
+	expect_rc 0 "plan --json"
+	expect_in "$OUT" "\"value\": \"512\"" "plan --json carries the count"
+	expect_eq "$(compactions)" 0 "plan compacted nothing"
+	expect_eq "$(cat "$R/.sim/write_count")" 0 "plan made no kernel write"
+	expect_same_tree "after plan"
+}
+
+case_bad_values_are_refused_with_file_line() {
+	local kv line
+	hp_root
+	for kv in "size = 3M:3M" "pages = -1:-1" "node = x:'x'" "size = 0:'0'" "pages = 0:'0'" "colour = red:colour"; do
+		vm win11 $UA 1048576 "; line 2 is a comment\n${kv%%:*}\n"
+		hookd check win11
+		expect_rc 2 "check with '${kv%%:*}'"
+		expect_in "$ERR" "win11.ini:3" "'${kv%%:*}': file:line"
+		expect_in "$ERR" "${kv#*:}" "'${kv%%:*}': names the value"
+		run win11 prepare
+		expect_rc 2 "prepare with '${kv%%:*}'"
+	done
+	vm win11 $UA 1048576 'size = 1G\npages = auto\n'
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_rc 1 "size = 1G for an XML without <page>: 1G is not the host default"
+	expect_in "$ERR" "2048kB" "names the size the XML uses"
+	vm win11 $UA 1048576 'node = 7\n'
+	run win11 prepare
+	expect_rc 1 "node = 7 on a 2-node host"
+	expect_in "$ERR" "node 7" "names the missing node"
+	vm win11 $UA 1048576 'size = 4M\npages = 3\n'
+	run win11 prepare
+	expect_rc 1 "a page size this host has no pool for"
+	expect_in "$ERR" "4096kB" "names the size"
+	vm win11 $UA 1048576 'pages = auto\n' '<!-- no memoryBacking -->'
+	run win11 prepare
+	expect_rc 1 "pages = auto without <hugepages/> in the XML"
+	expect_in "$ERR" "memoryBacking" "says what the XML lacks"
+	expect_same_tree "after the refusals"
+	expect_no_journals
+}
+
+case_impossible_count_is_refused_before_any_change() {
+	hp_root
+	vm win11 $UA 1048576 'size = 1G\npages = 9\nnode = 0\n'
+	run win11 prepare
+	expect_rc 1 "9 x 1G on a node of 8 GiB"
+	expect_in "$ERR" "impossible" "says impossible"
+	expect_in "$ERR" "9 pages of 1048576kB" "names the count and size"
+	expect_in "$ERR" "8 GiB" "names the node's memory"
+	expect_in "$ERR" "win11.ini" "names the INI"
+	vm win11 $UA 1048576 'size = 1G\npages = 17\nnode = any\n'
+	run win11 prepare
+	expect_rc 1 "17 x 1G on a host of 16 GiB"
+	expect_in "$ERR" "16 GiB of memory this host has" "names the host's memory"
+	expect_eq "$(compactions)" 0 "nothing compacted"
+	expect_eq "$(cat "$R/.sim/write_count")" 0 "no kernel write at all"
+	expect_same_tree "after the refusal"
+	expect_no_journals
+}
+
+case_partial_allocation_rolls_back_to_the_exact_count() {
+	hp_root --pool 2048:0:4096:0:10:4
+	echo 100 >"$R/.sim/faults/hugepages_partial"
+	vm win11 $UA 1048576 'size = 2M\npages = auto\nnode = 0\n'
+	run win11 prepare
+	expect_rc 1 "prepare with a partial allocation"
+	echo "$ERR"
+	expect_in "$ERR" "asked 506, got 100, free 106" "asked/got/free (10 in the pool, 4 of them in use)"
+	expect_in "$ERR" "rolled back to nr_hugepages 10" "says it rolled back"
+	expect_eq "$(wc -l <<<"$ERR")" 1 "one line on stderr"
+	expect_eq "$(pool 2048)" "10/6 10/6 0/0" "pool back to exactly 10 (6 free)"
+	expect_no_journals
+	expect_same_tree "after the rollback"
+}
+
+case_short_memory_without_fragmentation_fails_cleanly() {
+	hp_root --pool 1048576:0:2:0:1 --pool 2048:0:4096
+	vm win11 $UA 4194304 'size = 1G\npages = auto\nnode = 0\n' \
+		"<memoryBacking><hugepages><page size='1' unit='G'/></hugepages></memoryBacking>"
+	run win11 prepare
+	expect_rc 1 "4 x 1G where memory allows 2"
+	expect_in "$ERR" "asked 3, got 1, free 2" "asked/got/free"
+	expect_eq "$(pool 1048576)" "1/1 1/1 0/0" "pool back to 1"
+	expect_same_tree "after the rollback"
+}
+
+case_compaction_makes_room() {
+	hp_root --pool 2048:0:2:600
+	vm win11 $UA 1048576 'size = 2M\npages = auto\nnode = 0\n'
+	run win11 prepare
+	expect_rc 0 "prepare that needs compaction to succeed"
+	expect_eq "$(pool 2048)" "512/512 512/512 0/0" "512 pages after compaction"
+	expect_eq "$(val .sim/hugepages/2048/node0/fragmented)" 0 "fragmented memory was compacted"
+	expect_eq "$(val .sim/hugepages/2048/node0/capacity)" 602 "capacity grew by the fragmented amount"
+	run win11 release
+	expect_rc 0 release
+	expect_eq "$(pool 2048)" "0/0 0/0 0/0" "returned"
+}
+
+case_free_pages_count_toward_the_need() {
+	hp_root --pool 2048:0:4096:0:600 --pool 2048:1:4096:0:300
+	vm win11 $UA 1048576 'size = 2M\nnode = 0\n'
+	run win11 prepare
+	expect_rc 0 "prepare with 600 free pages for a need of 512"
+	expect_eq "$(pool 2048)" "900/900 600/600 300/300" "nothing allocated"
+	expect_eq "$(compactions)" 0 "nothing compacted"
+	run win11 release
+	expect_rc 0 release
+	expect_same_tree "release changed nothing either"
+	vm win11 $UA 1048576 'size = 2M\nnode = 1\n'
+	run win11 prepare
+	expect_rc 0 "prepare with 300 free pages on node 1"
+	expect_eq "$(pool 2048)" "1112/1112 600/600 512/512" "only the shortfall of 212 allocated"
+	run win11 release
+	expect_rc 0 release
+	expect_same_tree "after release"
+}
+
+case_auto_from_xml_default_size_and_numatune() {
+	hp_root
+	vm win11 $UA 1048576 '' "<memoryBacking><hugepages/></memoryBacking>
+		  <numatune><memory mode='strict' nodeset='1'/></numatune>"
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_in "$OUT" "2048kB pool of node 1: 512 pages" "bare <hugepages/>: default size, node from numatune"
+	run win11 prepare
+	expect_rc 0 prepare
+	expect_eq "$(pool 2048)" "512/512 0/0 512/512" "512 x 2M on node 1"
+	run win11 release
+	expect_rc 0 release
+	expect_same_tree "after release"
+	vm win11 $UA 1048577 '' "<memoryBacking><hugepages/></memoryBacking>
+		  <numatune><memory mode='strict' nodeset='0-1'/></numatune>"
+	run win11 prepare
+	expect_rc 0 "prepare over two numatune nodes"
+	expect_eq "$(pool 2048)" "513/513 257/257 256/256" "1 GiB + 1 KiB = 513 pages split over nodes 0-1"
+	run win11 release
+	expect_rc 0 release
+	expect_same_tree "after release"
+}
+
+case_auto_from_xml_page_size_1g() {
+	hp_root
+	vm win11 $UA 2097152 '' \
+		"<memoryBacking><hugepages><page size='1' unit='G' nodeset='0'/></hugepages></memoryBacking>"
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_in "$OUT" "1048576kB pool: 2 pages (2 GiB)" "<page size='1' unit='G'>: 1G pages, global pool"
+	run win11 prepare
+	expect_rc 0 prepare
+	expect_eq "$(pool 1048576)" "2/2 1/1 1/1" "2 x 1G, interleaved over the nodes"
+	expect_eq "$(pool 2048)" "0/0 0/0 0/0" "2M pool untouched"
+	run win11 release
+	expect_rc 0 release
+	expect_same_tree "after release"
+	vm win11 $UA 2097152 'size = 2M\n' \
+		"<memoryBacking><hugepages><page size='1' unit='G'/></hugepages></memoryBacking>"
+	run win11 prepare
+	expect_rc 1 "size = 2M against an XML with 1G pages"
+	expect_in "$ERR" "1048576kB" "names the XML's size"
+}
+
+# interleave ORDER POOLARGS INI_A INI_B: two VMs; ORDER is e.g. "A B A B" (prepare, prepare, release, release).
+interleave() {
+	local order=$1 who seen="" phase
+	hp_root $2
+	vm vma $UA 1048576 "$3"
+	vm vmb $UB 524288 "$4"
+	for who in $order; do
+		if [[ $seen == *$who* ]]; then phase=release; else phase=prepare; fi
+		seen+=$who
+		run "vm${who,,}" $phase
+		expect_rc 0 "$who $phase"
+		echo "after $who $phase: 2M pool $(pool 2048)"
+		POOLS+=("$(pool 2048)")
+	done
+	expect_no_journals
+	expect_same_tree "order $order"
+}
+
+case_two_vms_interleaved_restore_exactly() {
+	POOLS=()
+	interleave "A B A B" "--pool 2048:0:4096:0:100" 'size = 2M\nnode = 0\n' 'size = 2M\nnode = 0\n'
+	expect_eq "${POOLS[0]}" "512/512 512/512 0/0" "A: 100 free count, 412 added"
+	expect_eq "${POOLS[1]}" "768/768 768/768 0/0" "B: A's free pages are not B's: 256 added"
+	expect_eq "${POOLS[2]}" "356/356 356/356 0/0" "A released: exactly its 412 gone"
+	POOLS=()
+	interleave "A B B A" "--pool 2048:0:4096:0:100" 'size = 2M\nnode = 0\n' 'size = 2M\nnode = 0\n'
+	expect_eq "${POOLS[2]}" "512/512 512/512 0/0" "B released: A keeps its 512"
+	POOLS=()
+	interleave "A B A B" "" 'size = 2M\nnode = any\n' 'size = 2M\nnode = any\n'
+	expect_eq "${POOLS[1]}" "768/768 384/384 384/384" "global pool: 768 over both nodes"
+	POOLS=()
+	interleave "A B B A" "" 'size = 2M\nnode = any\n' 'size = 2M\nnode = any\n'
+	expect_eq "${POOLS[2]}" "512/512 256/256 256/256" "global pool: B released, A keeps 512"
+}
+
+case_crash_after_each_write_then_release_restores() {
+	local n=1 rc before
+	while ((n <= 10)); do
+		hp_root --pool 2048:0:300:400:10
+		vm win11 $UA 1048576 'size = 2M\nnode = 0\n'
+		before=$(cat "$R/.sim/write_count")
+		echo $((before + n)) >"$R/.sim/faults/crash_at"
+		set +e
+		setsid env LD_PRELOAD="$SIM_SHIM" HOOKD_SIM_ROOT="$R" \
+			"$HOOKD_BIN" --conf "$T/hookd.conf" run win11 prepare --xml "$T/win11.xml" >"$T/out" 2>&1
+		rc=$?
+		set -e
+		rm -f "$R/.sim/faults/crash_at"
+		if ((rc == 0)); then
+			ok "prepare makes $((n - 1)) kernel writes; every crash point covered"
+			((n > 3)) || fail "prepare made only $((n - 1)) kernel writes"
+			return
+		fi
+		run win11 release
+		expect_rc 0 "release after a crash at write $n"
+		expect_eq "$(pool 2048)" "10/10 10/10 0/0" "crash at write $n: pool back to 10"
+		expect_no_journals
+		n=$((n + 1))
+	done
+	fail "prepare never finished within 10 writes"
+}
+
+case=${1:?case}
+declare -F "case_$case" >/dev/null || { echo "unknown case $case" >&2; exit 2; }
+"case_$case"
+finish
