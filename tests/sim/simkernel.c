@@ -691,6 +691,16 @@ ssize_t write(int fd, const void *buf, size_t n)
 	ssize_t cpus_ret;
 	if (active && !in_shim && fd > 2 && simkernel_cpus_write && simkernel_cpus_write(root, fd, buf, n, &cpus_ret))
 		return cpus_ret;
+	/* Huge page pools, drop_caches, compact_memory: tests/sim/simkernel_hugepages.c */
+	extern int simkernel_hugepages_write(const char *, int, const void *, size_t, ssize_t *) __attribute__((weak));
+	if (active && !in_shim && fd > 2 && simkernel_hugepages_write) {
+		ssize_t hp_ret;
+		in_shim++;
+		int hp = simkernel_hugepages_write(root, fd, buf, n, &hp_ret);
+		in_shim--;
+		if (hp)
+			return hp_ret;
+	}
 	/* vtconsole bind, platform driver bind/unbind: tests/sim/simkernel_console.c */
 	extern int simkernel_console_write(const char *, int, const void *, size_t, ssize_t *) __attribute__((weak));
 	if (active && !in_shim && fd > 2 && simkernel_console_write) {
