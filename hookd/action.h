@@ -31,6 +31,7 @@ enum phase { PHASE_PREPARE, PHASE_STARTED, PHASE_RELEASE, PHASE_NONE };
 
 struct action_ops {
 	const char *name; /* the INI section */
+	bool repeatable;  /* may appear several times as [name LABEL] ([exec] for imported scripts) */
 	size_t data_size;
 	void (*init)(void *data);
 	/* -ENOENT for an unknown key, -EINVAL for a bad value (e->msg says why, without file:line). */

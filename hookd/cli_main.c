@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli_devices.h"
+#include "cli_import.h"
 #include "cli_install.h"
 #include "cli_virt.h"
 #include "domain.h"
@@ -28,6 +29,7 @@ struct cli {
 	const char *phase;
 	bool json;
 	struct install_opts install;
+	struct import_opts import;
 };
 
 static const char usage_text[] =
@@ -45,6 +47,9 @@ static const char usage_text[] =
 	"  install [--chain] [--reload] [--hooks-dir DIR] [--hook PATH]\n"
 	"                                    put /etc/libvirt/hooks/qemu in place (--chain keeps a\n"
 	"                                    previous hook and runs it after hookd's steps)\n"
+	"  import DIR [--vm VM] [--force] [--stdout]\n"
+	"                                    turn a qemu.d/<vm>/<op>/<subop>/* script tree into\n"
+	"                                    INI files that run the same scripts as [exec] steps\n"
 	"  devices [--json]                  PCI devices by IOMMU group: drivers, GPUs and companions,\n"
 	"                                    which groups can be passed through as they are\n"
 	"\n"
@@ -79,6 +84,9 @@ static int parse_cmd_opts(struct cli *c, int argc, char **argv)
 		{ "reload", no_argument, NULL, 'R' },
 		{ "hooks-dir", required_argument, NULL, 'D' },
 		{ "hook", required_argument, NULL, 'H' },
+		{ "vm", required_argument, NULL, 'M' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "stdout", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -94,6 +102,9 @@ static int parse_cmd_opts(struct cli *c, int argc, char **argv)
 		case 'R': c->install.reload = true; break;
 		case 'D': c->install.hooks_dir = optarg; break;
 		case 'H': c->install.hook = optarg; break;
+		case 'M': c->import.only_vm = optarg; break;
+		case 'F': c->import.force = true; break;
+		case 'S': c->import.to_stdout = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -403,13 +414,23 @@ static int cmd_devices(struct cli *c, int argc, char **argv)
 	return devices_print(&c->conf, c->json, stdout) < 0 ? EXIT_CONFIG : EXIT_OK;
 }
 
+static int cmd_import(struct cli *c, int argc, char **argv)
+{
+	struct import_opts o = c->import;
+
+	if (argc != 1)
+		return usage_error("import: %s", "expected the qemu.d directory, e.g. /etc/libvirt/hooks/qemu.d");
+	o.dir = argv[0];
+	return import_run(&c->conf, &o);
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(struct cli *c, int argc, char **argv);
 } commands[] = {
 	{ "check", cmd_check },     { "inspect", cmd_inspect }, { "plan", cmd_plan },
 	{ "run", cmd_run },         { "status", cmd_status },   { "restore", cmd_restore },
-	{ "install", cmd_install }, { "devices", cmd_devices },
+	{ "install", cmd_install }, { "import", cmd_import }, { "devices", cmd_devices },
 };
 
 int main(int argc, char **argv)

@@ -39,7 +39,8 @@ struct step *plan_add(struct plan *p, const struct action_ops *ops, const char *
 
 	p->steps = xrealloc(p->steps, (p->n + 1) * sizeof(*p->steps));
 	st = &p->steps[p->n++];
-	*st = (struct step){ .ops = ops, .op = xstrdup(op), .target = xstrdup(target),
+	*st = (struct step){ .ops = ops, .op = xstrdup(op),
+			     .target = p->label ? xasprintf("%s:%s", p->label, target) : xstrdup(target),
 			     .value = xstrdup(value ? value : ""), .desc = desc, .revertible = true };
 	return st;
 }
@@ -58,8 +59,11 @@ int plan_build(const struct action_ctx *ctx, const struct vm_config *cfg, enum p
 	p->phase = phase;
 	for (size_t i = 0; cfg && phase != PHASE_NONE && i < cfg->n_sections; i++) {
 		const struct vm_section *s = &cfg->sections[i];
-		int r = s->ops->plan(ctx, s->data, phase, p, e);
+		int r;
 
+		p->label = s->label;
+		r = s->ops->plan(ctx, s->data, phase, p, e);
+		p->label = NULL;
 		if (r < 0) {
 			plan_free(p);
 			return err_prefix(e, r, "[%s] (%s:%u): ", s->ops->name, cfg->path, s->line);

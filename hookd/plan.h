@@ -21,6 +21,7 @@ struct step {
 
 struct plan {
 	enum phase phase;
+	const char *label; /* while a named section plans: its steps' targets become "LABEL:target" */
 	struct step *steps;
 	size_t n;
 };

@@ -26,12 +26,17 @@ static int section_start(struct ini_reader *rd, const char *header)
 	const struct action_ops *ops;
 	const char *end = strchr(header, ']');
 	_cleanup_free_ char *copy = NULL;
-	char *name;
+	char *name, *label;
 
 	if (!end)
 		return err_set(rd->e, -EINVAL, "%s:%u: unterminated section header", c->path, rd->line);
 	copy = strndup(header, (size_t)(end - header));
 	name = strstrip(copy);
+	label = strpbrk(name, " \t");
+	if (label) {
+		*label++ = '\0';
+		label = strstrip(label);
+	}
 	ops = action_find(name);
 	if (!ops) {
 		char known[256] = "";
@@ -42,12 +47,23 @@ static int section_start(struct ini_reader *rd, const char *header)
 		return err_set(rd->e, -EINVAL, "%s:%u: unknown section [%s] (known: %s)", c->path, rd->line, name,
 			       known);
 	}
-	for (size_t i = 0; i < c->n_sections; i++)
-		if (c->sections[i].ops == ops)
-			return err_set(rd->e, -EINVAL, "%s:%u: duplicate section [%s] (first at line %u)", c->path,
-				       rd->line, name, c->sections[i].line);
+	if (label && !ops->repeatable)
+		return err_set(rd->e, -EINVAL, "%s:%u: [%s] appears once and takes no name (got '%s')", c->path,
+			       rd->line, name, label);
+	if (label && (!label[0] || strchr(label, ':')))
+		return err_set(rd->e, -EINVAL, "%s:%u: [%s NAME]: the name may not be empty or contain ':'", c->path,
+			       rd->line, name);
+	for (size_t i = 0; i < c->n_sections; i++) {
+		const struct vm_section *o = &c->sections[i];
+
+		if (o->ops == ops && strcmp(o->label ? o->label : "", label ? label : "") == 0)
+			return err_set(rd->e, -EINVAL, "%s:%u: duplicate section [%s%s%s] (first at line %u)%s", c->path,
+				       rd->line, name, label ? " " : "", label ? label : "", o->line,
+				       ops->repeatable ? "; name each one: [exec NAME]" : "");
+	}
 	c->sections = xrealloc(c->sections, (c->n_sections + 1) * sizeof(*c->sections));
 	c->sections[c->n_sections] = (struct vm_section){ .ops = ops, .line = rd->line,
+							  .label = label ? xstrdup(label) : NULL,
 							  .data = xcalloc(1, ops->data_size) };
 	ops->init(c->sections[c->n_sections].data);
 	c->n_sections++;
@@ -128,6 +144,7 @@ void vmconfig_free(struct vm_config *c)
 		if (c->sections[i].ops->free_data)
 			c->sections[i].ops->free_data(c->sections[i].data);
 		free(c->sections[i].data);
+		free(c->sections[i].label);
 	}
 	free(c->sections);
 	free(c->path);

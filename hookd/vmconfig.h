@@ -7,6 +7,7 @@
 struct vm_section {
 	const struct action_ops *ops;
 	unsigned line; /* of the [section] header */
+	char *label;   /* LABEL of [action LABEL], or NULL */
 	void *data;    /* the action's settings */
 };
 

@@ -185,7 +185,7 @@ static int run_command(const struct action_ctx *ctx, const char *phase, const ch
 	const char *const extra[] = { vm_var, phase_var, NULL };
 	char **env = spawn_env_new(extra), **argv = NULL;
 	struct spawn_result res = { 0 };
-	unsigned t;
+	unsigned t = 0;
 	int r = parse_value(value, &t, &argv, e);
 
 	if (r == 0)
@@ -221,7 +221,10 @@ static int exec_apply(const struct action_ctx *ctx, const struct step *st, const
 	(void)saved;
 	if (strcmp(st->op, "run") != 0)
 		return 0; /* "on-release": only journaled now; its command runs on revert */
-	return run_command(ctx, st->target, st->value, e);
+	/* the target is the phase ("prepare"), or "LABEL:prepare" in a named [exec LABEL] section */
+	const char *phase = strrchr(st->target, ':');
+
+	return run_command(ctx, phase ? phase + 1 : st->target, st->value, e);
 }
 
 static int exec_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
@@ -233,6 +236,7 @@ static int exec_revert(const struct action_ctx *ctx, const struct journal_rec *r
 
 const struct action_ops action_exec = {
 	.name = "exec",
+	.repeatable = true,
 	.data_size = sizeof(struct exec_conf),
 	.init = exec_init,
 	.set = exec_set,

@@ -93,6 +93,25 @@ static void test_accepts(void)
 static void test_refuses(void)
 {
 	check_refused("[vfio]\ndevices = auto\n\n[gpu]\n", 4, "unknown section [gpu] (known: [vfio]");
+	/* [exec NAME] may repeat (one per imported script); other sections take no name */
+	check_refused("[vfio gpu]\ndevices = auto\n", 1, "[vfio] appears once and takes no name (got 'gpu')");
+	check_refused("[exec a]\nprepare = /bin/true\n[exec a]\nprepare = /bin/true\n", 3,
+		      "duplicate section [exec a] (first at line 1)");
+	check_refused("[exec]\nprepare = /bin/true\n[exec]\nprepare = /bin/true\n", 3,
+		      "name each one: [exec NAME]");
+	check_refused("[exec a:b]\nprepare = /bin/true\n", 1, "may not be empty or contain ':'");
+	{
+		struct vm_config *c;
+		struct err e;
+
+		CHECK(load_text("[exec one]\nprepare = /bin/true\n[exec two]\nprepare = /bin/true\n", &c, &e) == 0);
+		if (c) {
+			CHECK(c->n_sections == 2);
+			CHECK_STR(c->sections[0].label, "one");
+			CHECK_STR(c->sections[1].label, "two");
+			vmconfig_free(c);
+		}
+	}
 	check_refused("[vfio]\ndevices = auto\n[vfio]\n", 3, "duplicate section [vfio] (first at line 1)");
 	check_refused("\n[vfio]\n[ vfio ]\n", 3, "first at line 2");
 	check_refused("[vfio]\ndevices = auto\nbogus = 1\n", 3, "unknown key 'bogus' in [vfio]");
