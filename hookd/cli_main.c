@@ -236,7 +236,7 @@ static int plan_release(struct cli *c, const char *vm)
 	printf("VM %s, phase release: %zu step%s to revert, newest first (journal %s)\n", vm, j->n,
 	       j->n == 1 ? "" : "s", path);
 	for (size_t i = j->n; i-- > 0;)
-		printf("%3zu. [%s] %s %s: back from %s to '%s'%s\n", j->n - i, j->recs[i].action, j->recs[i].op,
+		printf("%3zu. [%s] undo %s %s (set '%s'; journal saved '%s')%s\n", j->n - i, j->recs[i].action, j->recs[i].op,
 		       j->recs[i].target, j->recs[i].value, j->recs[i].saved,
 		       j->recs[i].state == REC_INTENT ? " (interrupted)" : "");
 	journal_free(j);

@@ -164,7 +164,7 @@ static int revert_all(const struct action_ctx *ctx, struct journal *j, struct er
 			ret = ret ? ret : r;
 			continue;
 		}
-		log_info("reverted [%s] %s %s (back to '%s')", rec->action, rec->op, rec->target, rec->saved);
+		log_info("reverted [%s] %s %s (journal saved '%s')", rec->action, rec->op, rec->target, rec->saved);
 		/* Drop the record now reverted: the journal never claims what is already undone. */
 		free(rec->action), free(rec->op), free(rec->target), free(rec->value), free(rec->saved);
 		memmove(rec, rec + 1, (j->n - i - 1) * sizeof(*rec));

@@ -137,7 +137,7 @@ case_release_runs_in_reverse_section_order() {
 	expect_eq "$(execlog)" "" "nothing runs at prepare without prepare ="
 	hookd plan win11 --phase release
 	expect_in "$OUT" "1. [vfio]" "release plan undoes [vfio] first"
-	expect_in "$OUT" "[exec] on-release release" "release plan lists the [exec] command"
+	expect_in "$OUT" "[exec] undo on-release release" "release plan lists the [exec] command"
 	run release
 	expect_rc 0 release
 	expect_eq "$(execlog)" "win11|release|nvidia|[undo]" "release command ran after [vfio] (above it in the INI) was undone"

@@ -263,7 +263,7 @@ case_restore_while_running_puts_affinities_back() {
 	expect_rc 0 started
 	expect_vcpus 2 10 3 11
 	hookd plan win11 --phase release
-	expect_has "$OUT" "[pin] vcpu0 $PID/$(vcpu_tid 0): back from 2 to '0-15'" "plan --phase release lists the pins"
+	expect_has "$OUT" "[pin] undo vcpu0 $PID/$(vcpu_tid 0) (set '2'; journal saved '0-15')" "plan --phase release lists the pins"
 	hookd restore win11
 	expect_rc 0 "restore while QEMU runs"
 	expect_vcpus 0-15 0-15 0-15 0-15

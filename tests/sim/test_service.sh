@@ -99,8 +99,8 @@ stop c.service
 is-active --quiet c.service" "prepare: only the running units are stopped, in order"
 	expect_eq "$(active_units)" "" "no unit active while the VM runs"
 	hookd plan win11 --phase release
-	expect_in "$OUT" "stop c.service: back from inactive to 'active'" "journal records c.service as running"
-	expect_in "$OUT" "stop b.service: back from inactive to 'inactive'" "journal records b.service as not running"
+	expect_in "$OUT" "undo stop c.service (set 'inactive'; journal saved 'active')" "journal records c.service as running"
+	expect_in "$OUT" "undo stop b.service (set 'inactive'; journal saved 'inactive')" "journal records b.service as not running"
 	reset_calls
 	run release
 	expect_rc 0 release
