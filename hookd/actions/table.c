@@ -9,8 +9,8 @@ extern const struct action_ops action_console;
 extern const struct action_ops action_service;
 extern const struct action_ops action_exec;
 extern const struct action_ops action_hugepages;
-extern const struct action_ops action_pin;
 extern const struct action_ops action_cpus;
+extern const struct action_ops action_pin;
 
 const struct action_ops *const action_table[] = {
 	&action_vfio,
@@ -19,8 +19,8 @@ const struct action_ops *const action_table[] = {
 	&action_service,
 	&action_exec,
 	&action_hugepages,
-	&action_pin,
 	&action_cpus,
+	&action_pin,
 	NULL,
 };
 
