@@ -33,12 +33,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The hook's stderr is what `virsh start` shows: the one failure line and nothing else. Step logs
-	 * go to syslog; `log = stderr` is for the CLI (hookd run, restore). */
-	log_open(conf.log == LOG_TARGET_STDERR ? LOG_TARGET_NONE : conf.log, argv[1], argv[2]);
+	 * go to syslog or a log file; `log = stderr` is for the CLI (hookd run, restore). */
+	log_open(conf.log == LOG_TARGET_STDERR ? LOG_TARGET_NONE : conf.log, conf.log_file, argv[1], argv[2]);
 	code = phase_run(&conf, argv[1], argv[2], len ? xml : NULL, len, &e);
 	if (code != EXIT_OK) {
 		fprintf(stderr, "hookd: %s %s: %s\n", argv[1], argv[2], e.msg);
-		if (conf.log == LOG_TARGET_SYSLOG)
+		if (conf.log == LOG_TARGET_SYSLOG || conf.log == LOG_TARGET_FILE)
 			log_error("%s", e.msg);
 	}
 	conf_free(&conf);

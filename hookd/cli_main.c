@@ -303,7 +303,7 @@ static int cmd_run(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "hookd: %s\n", e.msg);
 		return EXIT_CONFIG;
 	}
-	log_open(c->verbose > 0 ? LOG_TARGET_STDERR : c->conf.log, argv[0], argv[1]);
+	log_open(c->verbose > 0 ? LOG_TARGET_STDERR : c->conf.log, c->conf.log_file, argv[0], argv[1]);
 	code = phase_run(&c->conf, argv[0], argv[1], xml, len, &e);
 	if (code != EXIT_OK)
 		fprintf(stderr, "hookd: %s %s: %s\n", argv[0], argv[1], e.msg);
@@ -382,7 +382,7 @@ static int cmd_restore(struct cli *c, int argc, char **argv)
 		printf("%s: nothing to restore (no journal in %s)\n", argv[0], c->conf.state_dir);
 		return EXIT_OK;
 	}
-	log_open(c->verbose > 0 ? LOG_TARGET_STDERR : c->conf.log, argv[0], "restore");
+	log_open(c->verbose > 0 ? LOG_TARGET_STDERR : c->conf.log, c->conf.log_file, argv[0], "restore");
 	if (engine_revert(&ctx, path, &e) < 0) {
 		fprintf(stderr, "hookd: restore %s: %s\n", argv[0], e.msg);
 		return EXIT_ACTION_FAILED;

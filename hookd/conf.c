@@ -156,9 +156,13 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	} else if (k == 4 && parse_timeout(value, &c->timeout_ms) < 0)
 		return conf_ini_fail(rd, "%s:%u: timeout: expected seconds (e.g. 5, 2.5, 500ms) from 1ms to 600, got '%s'",
 				     rd->path, rd->line, value);
-	else if (k == 5 && parse_log(value, &c->log) < 0)
-		return conf_ini_fail(rd, "%s:%u: log: expected stderr, syslog or none, got '%s'", rd->path, rd->line,
-				     value);
+	else if (k == 5 && value[0] == '/') {
+		c->log = LOG_TARGET_FILE;
+		free(c->log_file);
+		c->log_file = xstrdup(value);
+	} else if (k == 5 && parse_log(value, &c->log) < 0)
+		return conf_ini_fail(rd, "%s:%u: log: expected syslog, stderr, none or an absolute file path, got '%s'",
+				     rd->path, rd->line, value);
 	return 1;
 }
 
@@ -235,6 +239,7 @@ void conf_free(struct hookd_conf *c)
 	free(c->hooks_dir);
 	free(c->state_dir);
 	free(c->chain);
+	free(c->log_file);
 	memset(c, 0, sizeof(*c));
 }
 

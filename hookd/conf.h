@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_NONE };
+enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_NONE, LOG_TARGET_FILE };
 
 struct hookd_conf {
 	char *path;        /* the file read, or NULL when defaults apply */
@@ -17,6 +17,7 @@ struct hookd_conf {
 	char *chain;       /* a previous hook that `hookd install --chain` kept: run after hookd's own steps */
 	unsigned timeout_ms; /* bound on every wait for the kernel */
 	enum log_target log;
+	char *log_file;    /* for LOG_TARGET_FILE: `log = /path` appends there */
 	bool state_dir_set; /* else state_dir follows root: <root>/run/hookd */
 };
 

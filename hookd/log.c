@@ -5,13 +5,22 @@
 
 static enum log_target log_target = LOG_TARGET_NONE;
 static char log_prefix[256];
+static FILE *log_fp;
 
-void log_open(enum log_target target, const char *vm, const char *phase)
+void log_open(enum log_target target, const char *file, const char *vm, const char *phase)
 {
 	log_target = target;
 	snprintf(log_prefix, sizeof(log_prefix), "%s %s", vm, phase);
 	if (target == LOG_TARGET_SYSLOG)
 		openlog("hookd", LOG_PID, LOG_DAEMON);
+	if (target == LOG_TARGET_FILE) {
+		/* line-buffered appends: lines of concurrent hooks for different VMs never interleave */
+		log_fp = file ? fopen(file, "ae") : NULL;
+		if (log_fp)
+			setvbuf(log_fp, NULL, _IOLBF, 0);
+		else
+			log_target = LOG_TARGET_NONE;
+	}
 }
 
 static void log_v(int prio, const char *fmt, va_list ap)
@@ -24,7 +33,7 @@ static void log_v(int prio, const char *fmt, va_list ap)
 	if (log_target == LOG_TARGET_SYSLOG)
 		syslog(prio, "%s: %s", log_prefix, msg);
 	else
-		fprintf(stderr, "hookd: %s: %s\n", log_prefix, msg);
+		fprintf(log_target == LOG_TARGET_FILE ? log_fp : stderr, "hookd: %s: %s\n", log_prefix, msg);
 }
 
 void log_info(const char *fmt, ...)

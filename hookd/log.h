@@ -5,8 +5,8 @@
 
 #include "conf.h"
 
-/* Every later line is prefixed with the VM and the phase. */
-void log_open(enum log_target target, const char *vm, const char *phase);
+/* Every later line is prefixed with the VM and the phase. file: for LOG_TARGET_FILE (appended to). */
+void log_open(enum log_target target, const char *file, const char *vm, const char *phase);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

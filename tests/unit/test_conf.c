@@ -127,7 +127,12 @@ static void test_log_and_timeout(void)
 		CHECK(c.log == logs[i].t);
 		conf_free(&c);
 	}
-	check_refused("\nlog = journald\n", 2, "log: expected stderr, syslog or none, got 'journald'");
+	check_refused("\nlog = journald\n", 2, "log: expected syslog, stderr, none or an absolute file path, got 'journald'");
+	check_refused("log = var/log/hookd.log\n", 1, "got 'var/log/hookd.log'");
+	CHECK(load_text("log = /var/log/hookd.log\n", &c, &e) == 0);
+	CHECK(c.log == LOG_TARGET_FILE);
+	CHECK_STR(c.log_file, "/var/log/hookd.log");
+	conf_free(&c);
 }
 
 /* A value that rounds to 0 ms would make every kernel wait fail at once: 0 < t must hold in ms. */
