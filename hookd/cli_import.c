@@ -65,7 +65,12 @@ static void put_section(FILE *f, const char *vmdir, const char *vm, size_t phase
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s/%s", vmdir, phases[phase].dir, name);
 
-	fprintf(f, "\n[exec %s/%s]\n%s = ", phases[phase].dir, name, phases[phase].key);
+	_cleanup_free_ char *label = xasprintf("%s/%s", phases[phase].dir, name);
+
+	for (char *c = label; *c; c++)
+		if (*c == ':' || *c == ']')
+			*c = '-'; /* a section name may not hold them; the command keeps the real path */
+	fprintf(f, "\n[exec %s]\n%s = ", label, phases[phase].key);
 	put_word(f, path);
 	fputc(' ', f);
 	put_word(f, vm);
