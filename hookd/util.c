@@ -87,6 +87,17 @@ char *strstrip(char *s)
 	return s;
 }
 
+int parse_bool(const char *s, bool *out, struct err *e)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "on") || !strcmp(s, "1"))
+		*out = true;
+	else if (!strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "off") || !strcmp(s, "0"))
+		*out = false;
+	else
+		return err_set(e, -EINVAL, "expected yes or no, got '%s'", s);
+	return 0;
+}
+
 int parse_uint(const char *s, unsigned long long *out)
 {
 	char *end;

@@ -37,6 +37,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Trims leading and trailing white space in place; returns s. */
 char *strstrip(char *s);
+/* yes/no, true/false, on/off, 1/0; -EINVAL with "expected yes or no" in e->msg otherwise. */
+int parse_bool(const char *s, bool *out, struct err *e);
 /* Parses a whole unsigned decimal number; -EINVAL on anything else. */
 int parse_uint(const char *s, unsigned long long *out);
 /* Reads all of fd up to max bytes into a NUL-terminated buffer; -EFBIG beyond max. */

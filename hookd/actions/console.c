@@ -50,13 +50,7 @@ static int console_set(void *data, const char *key, const char *value, struct er
 	struct console_conf *c = data;
 
 	if (strcmp(key, "vtconsoles") == 0) {
-		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "on") || !strcmp(value, "1"))
-			c->vtconsoles = true;
-		else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "off") || !strcmp(value, "0"))
-			c->vtconsoles = false;
-		else
-			return err_set(e, -EINVAL, "expected yes or no, got '%s'", value);
-		return 0;
+		return parse_bool(value, &c->vtconsoles, e);
 	}
 	if (strcmp(key, "framebuffer") != 0)
 		return -ENOENT;

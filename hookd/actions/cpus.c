@@ -44,25 +44,14 @@ static void cpus_free(void *data)
 	free(((struct cpus_conf *)data)->governor);
 }
 
-static int parse_yesno(const char *v, bool *out, struct err *e)
-{
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
-		*out = false;
-	else
-		return err_set(e, -EINVAL, "expected yes or no, got '%s'", v);
-	return 0;
-}
-
 static int cpus_set(void *data, const char *key, const char *value, struct err *e)
 {
 	struct cpus_conf *c = data;
 
 	if (!strcmp(key, "irqs"))
-		return parse_yesno(value, &c->irqs, e);
+		return parse_bool(value, &c->irqs, e);
 	if (!strcmp(key, "workqueues"))
-		return parse_yesno(value, &c->workqueues, e);
+		return parse_bool(value, &c->workqueues, e);
 	if (!strcmp(key, "governor")) {
 		if (!value[0] || strlen(value) > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(value))
 			return err_set(e, -EINVAL, "'%s' is not a governor name (e.g. performance, schedutil)", value);

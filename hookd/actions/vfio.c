@@ -35,25 +35,12 @@ static void vfio_free(void *data)
 	free(((struct vfio_conf *)data)->devices);
 }
 
-static int parse_bool(const char *v, bool *out)
-{
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
-		*out = false;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static int vfio_set(void *data, const char *key, const char *value, struct err *e)
 {
 	struct vfio_conf *c = data;
 
 	if (strcmp(key, "companions") == 0) {
-		if (parse_bool(value, &c->companions) < 0)
-			return err_set(e, -EINVAL, "expected yes or no, got '%s'", value);
-		return 0;
+		return parse_bool(value, &c->companions, e);
 	}
 	if (strcmp(key, "devices") != 0)
 		return -ENOENT;
