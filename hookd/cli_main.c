@@ -73,8 +73,9 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 	return EXIT_CONFIG;
 }
 
-/* Parses the options that follow a command; positional arguments are left in argv[optind..]. */
-static int parse_cmd_opts(struct cli *c, int argc, char **argv)
+/* Parses the options that follow command name; only those whose letters are in `allowed` are
+ * accepted (`hookd check --json` is refused, not silently ignored). */
+static int parse_cmd_opts(struct cli *c, const char *name, const char *allowed, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "xml", required_argument, NULL, 'x' },
@@ -90,10 +91,14 @@ static int parse_cmd_opts(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int o;
+	int o, idx;
 
 	optind = 0; /* GNU getopt: 0 re-initialises, so options after positionals are found */
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		if (o != 'h' && o != '?' && o != ':' && !strchr(allowed, o)) {
+			usage_error("%s: --%s is not an option of this command", name, opts[idx].name);
+			return -EINVAL;
+		}
 		switch (o) {
 		case 'x': c->xml_path = optarg; break;
 		case 'p': c->phase = optarg; break;
@@ -427,10 +432,17 @@ static int cmd_import(struct cli *c, int argc, char **argv)
 static const struct command {
 	const char *name;
 	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *opts; /* the option letters of parse_cmd_opts it takes */
 } commands[] = {
-	{ "check", cmd_check },     { "inspect", cmd_inspect }, { "plan", cmd_plan },
-	{ "run", cmd_run },         { "status", cmd_status },   { "restore", cmd_restore },
-	{ "install", cmd_install }, { "import", cmd_import }, { "devices", cmd_devices },
+	{ "check", cmd_check, "" },
+	{ "inspect", cmd_inspect, "xj" },
+	{ "plan", cmd_plan, "xpj" },
+	{ "run", cmd_run, "x" },
+	{ "status", cmd_status, "j" },
+	{ "restore", cmd_restore, "" },
+	{ "install", cmd_install, "CRDH" },
+	{ "import", cmd_import, "MFS" },
+	{ "devices", cmd_devices, "j" },
 };
 
 int main(int argc, char **argv)
@@ -464,8 +476,8 @@ int main(int argc, char **argv)
 		int cargc = argc - optind;
 		char **cargv = argv + optind;
 
-		if (parse_cmd_opts(&c, cargc, cargv) < 0)
-			return usage_error("%s: bad option", commands[i].name);
+		if (parse_cmd_opts(&c, commands[i].name, commands[i].opts, cargc, cargv) < 0)
+			return EXIT_CONFIG;
 		if (conf_load(c.conf_path, c.conf_path != NULL, &c.conf, &e) < 0) {
 			fprintf(stderr, "hookd: %s\n", e.msg);
 			return EXIT_CONFIG;

@@ -1,0 +1,1 @@
+hookd_sim_test(sim_cli_commands_refuse_foreign_options test_cli.sh)
