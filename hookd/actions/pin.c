@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "cputopo.h"
 #include "journal.h"
 #include "plan.h"
 #include "sysfs.h"
@@ -21,7 +22,6 @@
 extern const struct action_ops action_pin;
 
 #define QEMU_PIDFILE "/run/libvirt/qemu/%s.pid"
-#define CPU_DIR "/sys/devices/system/cpu"
 #define HOST_CGROUP "/sys/fs/cgroup/system.slice/cpuset.cpus"
 
 enum map_kind { MAP_DEFAULT, MAP_AUTO, MAP_XML };
@@ -69,92 +69,7 @@ static int pin_set(void *data, const char *key, const char *value, struct err *e
 	return 0;
 }
 
-
-
-
-
-
-
-
-/* ---- the host's CPU topology ---- */
-
-/* The NUMA node of cpu: its CPUs and name ("node1"); -ENOENT without node information. */
-static int cpu_node(const char *root, unsigned cpu, struct cpuset *cpus, char **name)
-{
-	char **nodes;
-	size_t n;
-	int r = -ENOENT;
-
-	if (sysfs_list(root, "/sys/devices/system/node", &nodes, &n) < 0)
-		return r;
-	for (size_t i = 0; i < n && r < 0; i++) {
-		_cleanup_free_ char *p = xasprintf("/sys/devices/system/node/%s/cpulist", nodes[i]);
-
-		if (strncmp(nodes[i], "node", 4) == 0 && cpuset_read(root, p, cpus) == 0 && cpuset_has(cpus, cpu)) {
-			*name = xstrdup(nodes[i]);
-			r = 0;
-		}
-	}
-	sysfs_list_free(nodes, n);
-	return r;
-}
-
-/* The online CPUs with cpu's package_id and die_id. */
-static void cpu_package(const char *root, unsigned cpu, struct cpuset *out, char **name)
-{
-	_cleanup_free_ char *pkg = NULL, *die = NULL;
-	struct cpuset online;
-
-	cpuset_clear(out);
-	cpuset_add(out, cpu);
-	if (cpuset_read(root, CPU_DIR "/online", &online) < 0)
-		cpuset_clear(&online);
-	for (unsigned c = 0; c < CPUSET_MAX; c++) {
-		_cleanup_free_ char *pp = xasprintf(CPU_DIR "/cpu%u/topology/package_id", c), *p = NULL;
-		_cleanup_free_ char *dp = xasprintf(CPU_DIR "/cpu%u/topology/die_id", c), *d = NULL;
-
-		if (!cpuset_has(&online, c) || sysfs_read(root, pp, &p) < 0)
-			continue;
-		if (sysfs_read(root, dp, &d) < 0)
-			d = xstrdup("0");
-		if (c == cpu) {
-			pkg = xstrdup(p);
-			die = xstrdup(d);
-		}
-		if (pkg && !strcmp(p, pkg) && !strcmp(d, die))
-			cpuset_add(out, c);
-	}
-	*name = xasprintf("package %s die %s", pkg ? pkg : "?", die ? die : "?");
-}
-
-/* The CPUs of cpu's L3 cache, else of its NUMA node, else of its package: the "domain" to fill. */
-static void cpu_domain(const char *root, unsigned cpu, struct cpuset *out, char **what)
-{
-	_cleanup_free_ char *l3 = xasprintf(CPU_DIR "/cpu%u/cache/index3/shared_cpu_list", cpu), *node = NULL;
-	struct cpuset nodecpus;
-	bool has_node = cpu_node(root, cpu, &nodecpus, &node) == 0;
-
-	if (cpuset_read(root, l3, out) == 0 && cpuset_has(out, cpu)) {
-		if (has_node)
-			cpuset_and(out, &nodecpus);
-		*what = xasprintf("L3%s%s", has_node ? " of " : "", has_node ? node : "");
-	} else if (has_node) {
-		*out = nodecpus;
-		*what = xstrdup(node);
-	} else {
-		cpu_package(root, cpu, out, what);
-	}
-}
-
-static void cpu_siblings(const char *root, unsigned cpu, struct cpuset *out)
-{
-	_cleanup_free_ char *p = xasprintf(CPU_DIR "/cpu%u/topology/thread_siblings_list", cpu);
-
-	if (cpuset_read(root, p, out) < 0 || !cpuset_has(out, cpu)) {
-		cpuset_clear(out);
-		cpuset_add(out, cpu);
-	}
-}
+/* ---- the host's CPUs ---- */
 
 /* The CPUs the host keeps (see the header comment). */
 static void host_cpus(const char *root, const struct pin_conf *c, const struct cpuset *online, struct cpuset *out)
@@ -166,7 +81,7 @@ static void host_cpus(const char *root, const struct pin_conf *c, const struct c
 	if (cpuset_read(root, HOST_CGROUP, out) == 0 && !cpuset_empty(out) && cpuset_subset(out, online) &&
 	    !cpuset_equal(out, online))
 		return;
-	cpu_siblings(root, cpuset_first(online), out);
+	cputopo_siblings(root, cpuset_first(online), out);
 }
 
 /* ---- the map ---- */
@@ -205,21 +120,6 @@ static int cmp_domain(const void *a, const void *b, void *arg)
 	return cpuset_first(&x->cpus) < cpuset_first(&y->cpus) ? -1 : 1;
 }
 
-static bool on_nodes(const char *root, const struct cpuset *cpus, const struct cpuset *nodes)
-{
-	for (unsigned nd = 0; nd < CPUSET_MAX; nd++) {
-		_cleanup_free_ char *p = NULL;
-		struct cpuset s;
-
-		if (!cpuset_has(nodes, nd))
-			continue;
-		p = xasprintf("/sys/devices/system/node/node%u/cpulist", nd);
-		if (cpuset_read(root, p, &s) == 0 && cpuset_has(&s, cpuset_first(cpus)))
-			return true;
-	}
-	return false;
-}
-
 /* Splits the free CPUs into L3/NUMA domains, best first. */
 static size_t split_domains(const char *root, const struct domain *dom, const struct cpuset *free_cpus,
 			    unsigned need, struct domain_cpus **out)
@@ -231,10 +131,10 @@ static size_t split_domains(const char *root, const struct domain *dom, const st
 	while (!cpuset_empty(&left)) {
 		struct domain_cpus d;
 
-		cpu_domain(root, cpuset_first(&left), &d.cpus, &d.what);
+		cputopo_domain(root, cpuset_first(&left), &d.cpus, &d.what);
 		cpuset_and(&d.cpus, &left);
 		cpuset_andnot(&left, &d.cpus);
-		d.preferred = dom->has_numatune && on_nodes(root, &d.cpus, &dom->numatune_nodes);
+		d.preferred = dom->has_numatune && cputopo_cpu_on_nodes(root, cpuset_first(&d.cpus), &dom->numatune_nodes);
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = d;
 	}
@@ -254,7 +154,7 @@ static void fill_domain(const char *root, const struct cpuset *cpus, struct pin_
 			struct cpuset core, avail;
 			unsigned c = cpuset_first(&left);
 
-			cpu_siblings(root, c, &core);
+			cputopo_siblings(root, c, &core);
 			avail = core;
 			cpuset_and(&avail, cpus);
 			cpuset_andnot(&left, &core);
@@ -325,10 +225,10 @@ static int map_build(const struct action_ctx *ctx, const struct pin_conf *c, str
 	const char *root = ctx->conf->root;
 	const struct domain *dom = ctx->dom;
 	struct cpuset online, host;
-	int r = cpuset_read(root, CPU_DIR "/online", &online);
+	int r = cputopo_online(root, &online);
 
 	if (r < 0 || cpuset_empty(&online))
-		return err_set(e, r < 0 ? r : -EIO, "cannot read the online CPUs (%s%s)", root, CPU_DIR "/online");
+		return err_set(e, r < 0 ? r : -EIO, "cannot read the online CPUs (%s%s)", root, CPUTOPO_ONLINE);
 	host_cpus(root, c, &online, &host);
 	*m = (struct pin_map){ .n = dom->has_vcpus ? dom->vcpus : 1 };
 	m->vcpu = xcalloc(m->n, sizeof(*m->vcpu));
