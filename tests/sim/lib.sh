@@ -67,3 +67,18 @@ expect_same_tree() { # WHAT
 		head -40 "$T/dump.diff" >&2
 	fi
 }
+
+# hookd ARGS...: the CLI under the simulator with $T/hookd.conf; sets RC, OUT, ERR (never exits).
+hookd() {
+	set +e
+	sim "$HOOKD_BIN" --conf "$T/hookd.conf" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	set -e
+	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
+}
+expect_rc() { # WANT WHAT: the exit code of the last hookd call
+	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
+}
+expect_in() { # HAYSTACK NEEDLE WHAT
+	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
+}

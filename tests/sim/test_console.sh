@@ -25,20 +25,7 @@ setup() { # INI_BODY
 	EOX
 }
 
-hookd() {
-	set +e
-	sim "$HOOKD_BIN" --conf "$T/hookd.conf" "$@" >"$T/out" 2>"$T/err"
-	RC=$?
-	set -e
-	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
-}
 run() { hookd run win11 "$1" --xml "$T/win11.xml"; }
-expect_rc() {
-	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
-}
-expect_in() {
-	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
-}
 bind() { cat "$R/$VT/$1/bind"; }
 fbdrv() { local l; l=$(readlink "$R/$FB/driver" 2>/dev/null) || { echo ""; return 0; }; basename "$l"; }
 

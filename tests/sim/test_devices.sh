@@ -16,17 +16,6 @@ setup() {
 	chmod 0644 "$T/hookd.conf"
 }
 
-# hookd ARGS...: runs the CLI under the simulator; sets RC, OUT, ERR.
-hookd() {
-	set +e
-	sim "$HOOKD_BIN" --conf "$T/hookd.conf" "$@" >"$T/out" 2>"$T/err"
-	RC=$?
-	set -e
-	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
-}
-expect_rc() { # WANT WHAT
-	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR"; fi
-}
 # PATTERN is literal text except '*', which matches anything.
 glob_lit() { local p=${1//\\/\\\\}; p=${p//[/\\[}; p=${p//]/\\]}; p=${p//\?/\\?}; printf '%s' "$p"; }
 # expect_in TEXT PATTERN WHAT: PATTERN occurs somewhere in TEXT.

@@ -63,12 +63,6 @@ hookd() {
 run() { hookd run win11 "$1" --xml "$T/win11.xml"; }
 execlog() { cat "$T/exec.log" 2>/dev/null || true; }
 
-expect_rc() { # WANT WHAT
-	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
-}
-expect_in() { # HAYSTACK NEEDLE WHAT
-	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
-}
 expect_nojournal() {
 	if [[ ! -e "$T/state/$UUID.journal" ]]; then ok "journal gone"; else fail "journal still present"; fi
 }

@@ -42,21 +42,7 @@ vm() {
 }
 UA=6f1b4c52-4c1e-4c55-9d40-0d2d1b1b0a0a UB=6f1b4c52-4c1e-4c55-9d40-0d2d1b1b0a0b
 
-# hookd ARGS...: the CLI under the simulator; sets RC, OUT, ERR.
-hookd() {
-	set +e
-	sim "$HOOKD_BIN" --conf "$T/hookd.conf" "$@" >"$T/out" 2>"$T/err"
-	RC=$?
-	set -e
-	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
-}
 run() { hookd run "$1" "$2" --xml "$T/$1.xml"; } # VM PHASE
-expect_rc() { # WANT WHAT
-	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
-}
-expect_in() { # HAYSTACK NEEDLE WHAT
-	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
-}
 val() { cat "$R/$1"; }
 # pool KB: "global-nr/global-free node0-nr/node0-free node1-nr/node1-free"
 pool() {

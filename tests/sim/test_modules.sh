@@ -34,21 +34,8 @@ xml() {
 	EOX
 }
 
-hookd() { # ARGS...: the CLI under the simulator; sets RC, OUT, ERR
-	set +e
-	sim "$HOOKD_BIN" --conf "$T/hookd.conf" "$@" >"$T/out" 2>"$T/err"
-	RC=$?
-	set -e
-	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
-}
 run() { hookd run "${2:-win11}" "$1" --xml "$T/${2:-win11}.xml"; }
 
-expect_rc() { # WANT WHAT
-	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
-}
-expect_in() { # TEXT NEEDLE WHAT
-	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
-}
 loaded() { [[ -e "$R/sys/module/$1/initstate" ]]; }
 expect_loaded() { local m; for m; do if loaded "$m"; then ok "$m loaded"; else fail "$m not loaded"; fi; done; }
 expect_unloaded() { local m; for m; do if loaded "$m"; then fail "$m still loaded"; else ok "$m unloaded"; fi; done; }

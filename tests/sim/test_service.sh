@@ -74,12 +74,6 @@ calls() { cat "$S/calls" 2>/dev/null || true; }
 reset_calls() { rm -f "$S/calls"; }
 active_units() { (cd "$S/units" && ls -- *.active 2>/dev/null | sed 's/\.active$//' | tr '\n' ' ') || true; }
 
-expect_rc() { # WANT WHAT
-	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
-}
-expect_in() { # HAYSTACK NEEDLE WHAT
-	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
-}
 expect_nojournal() {
 	if [[ ! -e "$T/state/$UUID.journal" ]]; then ok "journal gone"; else fail "journal still present"; fi
 	if [[ -z "$(ls -A "$T/state/shared" 2>/dev/null)" ]]; then ok "no shared baseline left"; else

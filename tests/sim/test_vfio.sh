@@ -37,19 +37,8 @@ setup() {
 	EOX
 }
 
-# hookd ARGS...: runs the CLI under the simulator; sets RC, OUT, ERR.
-hookd() {
-	set +e
-	sim "$HOOKD_BIN" --conf "$T/hookd.conf" "$@" >"$T/out" 2>"$T/err"
-	RC=$?
-	set -e
-	OUT=$(cat "$T/out") ERR=$(cat "$T/err")
-}
 run() { hookd run win11 "$1" --xml "$T/win11.xml"; }
 
-expect_rc() { # WANT WHAT
-	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
-}
 expect_journal() {
 	if [[ -e "$T/state/$UUID.journal" ]]; then ok "journal present"; else fail "journal $UUID.journal missing"; fi
 }
