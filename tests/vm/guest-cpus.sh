@@ -3,34 +3,14 @@
 # host's cgroup v2 slices with cpuset.cpus, moves IRQ affinity, default_smp_affinity and the
 # workqueue cpumask to the host's CPUs, and release puts every live file back as it was.
 # Prints "@@T PASS|FAIL|INFO" lines and ends with "N passed, N failed".
-P=0; F=0
-pass() { P=$((P+1)); echo "@@T PASS $*"; }
-fail() { F=$((F+1)); echo "@@T FAIL $*"; }
-info() { echo "@@T INFO $*"; }
-show() { sed 's/^/@@T INFO   | /' "$@"; }
+. /hookd-test/lib.sh
 
-LIBEXEC=/usr/libexec/hookd
-HOOK=$LIBEXEC/qemu
-CLI=/usr/sbin/hookd
 T=/tmp/hookd-cpus
 CG=/sys/fs/cgroup
 SLICES="system.slice user.slice init.scope"
 WQ=/sys/devices/virtual/workqueue/cpumask
-mkdir -p $T /etc/hookd/hooks.d
-[ -f /hookd-test/env ] && . /hookd-test/env
-if [ -n "${HOOKD_CONF_FILE:-}" ] && [ "$HOOKD_CONF_FILE" != /etc/hookd/hookd.conf ]; then
-  mkdir -p "$(dirname "$HOOKD_CONF_FILE")"; ln -sf /etc/hookd/hookd.conf "$HOOKD_CONF_FILE"
-fi
-if [ -n "${HOOKD_LIBEXEC_DIR:-}" ] && [ "$HOOKD_LIBEXEC_DIR" != $LIBEXEC ] && [ ! -e "$HOOKD_LIBEXEC_DIR" ]; then
-  mkdir -p "$(dirname "$HOOKD_LIBEXEC_DIR")"; ln -s $LIBEXEC "$HOOKD_LIBEXEC_DIR"
-fi
-cat >/etc/hookd/hookd.conf <<'EOF'
-root = /
-hooks_dir = /etc/hookd/hooks.d
-state_dir = /run/hookd
-timeout = 5
-log = /tmp/hookd.log
-EOF
+mkdir -p $T
+write_conf /etc/hookd/hookd.conf /tmp/hookd.log
 
 # domain_xml NAME UUID: 2 vCPUs pinned to CPUs 2 and 3
 cat >$T/cpuvm.xml <<'EOF'

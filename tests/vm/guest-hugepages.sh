@@ -3,27 +3,15 @@
 # HP_MODE (from /hookd-test/env): 2m (default: 2M pages, two VMs interleaved, a partial allocation
 # rolled back, an impossible count) or 1g (1G pages; needs a guest of >= 6 GiB).
 # Prints "@@T PASS|FAIL|INFO" lines and ends with "N passed, N failed".
-P=0; F=0
-pass() { P=$((P+1)); echo "@@T PASS $*"; }
-fail() { F=$((F+1)); echo "@@T FAIL $*"; }
-info() { echo "@@T INFO $*"; }
-show() { sed 's/^/@@T INFO   | /' "$@"; }
+. /hookd-test/lib.sh
 check() { # NAME GOT WANT
   if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi
 }
 
-[ -f /hookd-test/env ] && . /hookd-test/env
 MODE=${HP_MODE:-2m}
-CLI=/usr/sbin/hookd
 T=/tmp/hookd-hp
-mkdir -p $T /etc/hookd/hooks.d
-cat >$T/hookd.conf <<'EOF'
-root = /
-hooks_dir = /etc/hookd/hooks.d
-state_dir = /run/hookd
-timeout = 30
-log = stderr
-EOF
+mkdir -p $T
+write_conf $T/hookd.conf stderr 30
 
 meminfo() { sed -n "s/^$1: *\([0-9]*\).*/\1/p" /proc/meminfo; }
 pool() { cat /sys/kernel/mm/hugepages/hugepages-$1kB/nr_hugepages; }

@@ -3,31 +3,12 @@
 # kernel): real modules unloaded and loaded again through libkmod, refusals that name the holder
 # module or the process holding a DRM node, and vtconsole unbind. Prints "@@T PASS|FAIL|INFO"
 # lines and ends with "N passed, N failed".
-P=0; F=0
-pass() { P=$((P+1)); echo "@@T PASS $*"; }
-fail() { F=$((F+1)); echo "@@T FAIL $*"; }
-info() { echo "@@T INFO $*"; }
-show() { sed 's/^/@@T INFO   | /' "$@"; }
+. /hookd-test/lib.sh
 
-LIBEXEC=/usr/libexec/hookd
-HOOK=$LIBEXEC/qemu
 T=/tmp/hookd-modules
 AUD=0000:01:00.1 NIC=0000:02:00.0
-mkdir -p $T /etc/hookd/hooks.d
-[ -f /hookd-test/env ] && . /hookd-test/env
-if [ -n "${HOOKD_CONF_FILE:-}" ] && [ "$HOOKD_CONF_FILE" != /etc/hookd/hookd.conf ]; then
-  mkdir -p "$(dirname "$HOOKD_CONF_FILE")"; ln -sf /etc/hookd/hookd.conf "$HOOKD_CONF_FILE"
-fi
-if [ -n "${HOOKD_LIBEXEC_DIR:-}" ] && [ "$HOOKD_LIBEXEC_DIR" != $LIBEXEC ] && [ ! -e "$HOOKD_LIBEXEC_DIR" ]; then
-  mkdir -p "$(dirname "$HOOKD_LIBEXEC_DIR")"; ln -s $LIBEXEC "$HOOKD_LIBEXEC_DIR"
-fi
-cat >/etc/hookd/hookd.conf <<'EOF'
-root = /
-hooks_dir = /etc/hookd/hooks.d
-state_dir = /run/hookd
-timeout = 5
-log = stderr
-EOF
+mkdir -p $T
+write_conf /etc/hookd/hookd.conf stderr
 cat >$T/modvm.xml <<'EOF'
 <domain type='kvm' id='1'>
   <name>modvm</name>

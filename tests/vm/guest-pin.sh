@@ -4,27 +4,12 @@
 # points at it, and hookd pins its threads with the real sched_setaffinity. Checked in
 # /proc/PID/task/TID/status (Cpus_allowed_list). Prints "@@T PASS|FAIL|INFO" lines and ends with
 # "N passed, N failed".
-P=0; F=0
-pass() { P=$((P+1)); echo "@@T PASS $*"; }
-fail() { F=$((F+1)); echo "@@T FAIL $*"; }
-info() { echo "@@T INFO $*"; }
-show() { sed 's/^/@@T INFO   | /' "$@"; }
-[ -f /hookd-test/env ] && . /hookd-test/env
-CLI=/usr/sbin/hookd
+. /hookd-test/lib.sh
 T=/tmp/hookd-pin
 VM=pinvm
 UUID=0a1b2c3d-0000-4000-8000-00000000f1a5
-mkdir -p $T /etc/hookd/hooks.d /run/libvirt/qemu
-if [ -n "${HOOKD_CONF_FILE:-}" ] && [ "$HOOKD_CONF_FILE" != /etc/hookd/hookd.conf ]; then
-  mkdir -p "$(dirname "$HOOKD_CONF_FILE")"; ln -sf /etc/hookd/hookd.conf "$HOOKD_CONF_FILE"
-fi
-cat >/etc/hookd/hookd.conf <<'EOF'
-root = /
-hooks_dir = /etc/hookd/hooks.d
-state_dir = /run/hookd
-timeout = 5
-log = stderr
-EOF
+mkdir -p $T /run/libvirt/qemu
+write_conf /etc/hookd/hookd.conf stderr
 
 # ini BODY: the VM's [pin] section
 ini() { printf '[pin]\n%b' "$1" >/etc/hookd/hooks.d/$VM.ini; chmod 0644 /etc/hookd/hooks.d/$VM.ini; }

@@ -3,11 +3,7 @@
 # Guest devices: 01:00.0 VGA (bochs-drm) + 01:00.1 HDA (snd_hda_intel) share one IOMMU
 # group behind a root port; 02:00.0 e1000e is alone. Prints "@@T PASS|FAIL|INFO" lines and
 # ends with "N passed, N failed"; exit status 0 only when nothing failed.
-P=0; F=0
-pass() { P=$((P+1)); echo "@@T PASS $*"; }
-fail() { F=$((F+1)); echo "@@T FAIL $*"; }
-info() { echo "@@T INFO $*"; }
-show() { sed 's/^/@@T INFO   | /' "$@"; }   # quote a file (stderr of a run, ...) into the log
+. /hookd-test/lib.sh
 dev() { echo /sys/bus/pci/devices/$1; }
 drv() { if [ -e "$(dev $1)/driver" ]; then basename "$(readlink "$(dev $1)/driver")"; else echo none; fi; }
 ovr() { cat "$(dev $1)/driver_override"; }
@@ -15,30 +11,10 @@ grp() { basename "$(readlink "$(dev $1)/iommu_group")"; }
 state() { echo "$GPU=$(drv $GPU)/$(ovr $GPU) $AUD=$(drv $AUD)/$(ovr $AUD) $NIC=$(drv $NIC)/$(ovr $NIC)"; }
 
 GPU=0000:01:00.0 AUD=0000:01:00.1 NIC=0000:02:00.0
-LIBEXEC=/usr/libexec/hookd
-HOOK=$LIBEXEC/qemu
-CLI=/usr/sbin/hookd
 T=/tmp/hookd-test
-mkdir -p $T /etc/hookd/hooks.d
-# rig.sh passes the paths compiled into this build (HOOKD_CONF_FILE, HOOKD_LIBEXEC_DIR)
-[ -f /hookd-test/env ] && . /hookd-test/env
-# The contract says /etc/hookd/hookd.conf; a build configured with another prefix looks
-# elsewhere, so make that path lead to the same file.
-if [ -n "${HOOKD_CONF_FILE:-}" ] && [ "$HOOKD_CONF_FILE" != /etc/hookd/hookd.conf ]; then
-  info "build reads $HOOKD_CONF_FILE: linked to /etc/hookd/hookd.conf"
-  mkdir -p "$(dirname "$HOOKD_CONF_FILE")"; ln -sf /etc/hookd/hookd.conf "$HOOKD_CONF_FILE"
-fi
-if [ -n "${HOOKD_LIBEXEC_DIR:-}" ] && [ "$HOOKD_LIBEXEC_DIR" != $LIBEXEC ] && [ ! -e "$HOOKD_LIBEXEC_DIR" ]; then
-  mkdir -p "$(dirname "$HOOKD_LIBEXEC_DIR")"; ln -s $LIBEXEC "$HOOKD_LIBEXEC_DIR"
-fi
+mkdir -p $T
 
-cat >/etc/hookd/hookd.conf <<'EOF'
-root = /
-hooks_dir = /etc/hookd/hooks.d
-state_dir = /run/hookd
-timeout = 5
-log = stderr
-EOF
+write_conf /etc/hookd/hookd.conf stderr
 
 # domain_xml NAME UUID: an inactive domain with one PCI hostdev, the GPU's function 0
 domain_xml() {

@@ -1,0 +1,32 @@
+# Sourced by every guest test (rig.sh stages it as /hookd-test/lib.sh; see hookd_vm_test in
+# CMakeLists.txt): result lines, where hookd is in the guest, and a hookd.conf for the live guest.
+P=0; F=0
+pass() { P=$((P+1)); echo "@@T PASS $*"; }
+fail() { F=$((F+1)); echo "@@T FAIL $*"; }
+info() { echo "@@T INFO $*"; }
+show() { sed 's/^/@@T INFO   | /' "$@"; }   # quote a file (stderr of a run, ...) into the log
+
+LIBEXEC=/usr/libexec/hookd
+HOOK=$LIBEXEC/qemu
+CLI=/usr/sbin/hookd
+mkdir -p /etc/hookd/hooks.d
+# rig.sh passes the paths compiled into this build (HOOKD_CONF_FILE, HOOKD_LIBEXEC_DIR) and any
+# --env of the test; a build configured with other paths is led to the same files.
+[ -f /hookd-test/env ] && . /hookd-test/env
+if [ -n "${HOOKD_CONF_FILE:-}" ] && [ "$HOOKD_CONF_FILE" != /etc/hookd/hookd.conf ]; then
+  mkdir -p "$(dirname "$HOOKD_CONF_FILE")"; ln -sf /etc/hookd/hookd.conf "$HOOKD_CONF_FILE"
+fi
+if [ -n "${HOOKD_LIBEXEC_DIR:-}" ] && [ "$HOOKD_LIBEXEC_DIR" != $LIBEXEC ] && [ ! -e "$HOOKD_LIBEXEC_DIR" ]; then
+  mkdir -p "$(dirname "$HOOKD_LIBEXEC_DIR")"; ln -s $LIBEXEC "$HOOKD_LIBEXEC_DIR"
+fi
+
+# write_conf FILE LOG [TIMEOUT_S]: hookd.conf acting on the guest's real /sys (root = /)
+write_conf() {
+  cat >"$1" <<CONF
+root = /
+hooks_dir = /etc/hookd/hooks.d
+state_dir = /run/hookd
+timeout = ${3:-5}
+log = $2
+CONF
+}
