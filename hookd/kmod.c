@@ -94,26 +94,13 @@ static int kmod_load(const char *root, const char *module, struct err *e)
 	return r < 0 ? r : 0;
 }
 
-struct path_wait {
-	const char *path;
-	bool want;
-};
-
-static bool path_is(void *arg)
-{
-	const struct path_wait *w = arg;
-
-	return (access(w->path, F_OK) == 0) == w->want;
-}
-
 int kmod_ensure_pci_driver(const char *root, const char *driver, const char *module, unsigned timeout_ms,
 			   struct err *e)
 {
-	_cleanup_free_ char *path = sysfs_path(root, "/sys/bus/pci/drivers/%s", driver);
-	struct path_wait w = { path, true };
+	_cleanup_free_ char *path = xasprintf("/sys/bus/pci/drivers/%s", driver);
 	int r;
 
-	if (path_is(&w))
+	if (sysfs_exists(root, path))
 		return 0;
 	r = kernel_calls_ok(root, driver, e);
 	if (r < 0)
@@ -121,7 +108,7 @@ int kmod_ensure_pci_driver(const char *root, const char *driver, const char *mod
 	r = kmod_load(root, module, e);
 	if (r < 0)
 		return r;
-	if (sysfs_wait(path_is, &w, timeout_ms) < 0)
+	if (sysfs_wait_exists(root, path, true, timeout_ms) < 0)
 		return err_set(e, -ETIMEDOUT, "module %s loaded but driver %s did not appear within %u ms", module,
 			       driver, timeout_ms);
 	return 0;
@@ -297,13 +284,10 @@ static char *process_node(const char *root, const char *pid, const struct strv *
 	if (sysfs_list(root, fddir, &fds, &n) < 0)
 		return NULL;
 	for (size_t i = 0; i < n && !found; i++) {
-		_cleanup_free_ char *p = sysfs_path(root, "/proc/%s/fd/%s", pid, fds[i]);
-		char target[256];
-		ssize_t len = readlink(p, target, sizeof(target) - 1);
+		_cleanup_free_ char *fd = xasprintf("/proc/%s/fd/%s", pid, fds[i]), *target = NULL;
 
-		if (len <= 0)
+		if (sysfs_readlink(root, fd, &target) < 0 || !target[0])
 			continue;
-		target[len] = '\0';
 		if (node_belongs(root, target, rel))
 			found = xstrdup(target);
 	}
@@ -375,23 +359,21 @@ int kmod_users(const char *root, const char *name, char **who)
 
 int kmod_load_module(const char *root, const char *name, unsigned timeout_ms, struct err *e)
 {
-	_cleanup_free_ char *init = sysfs_path(root, "/sys/module/%s/initstate", name);
-	struct path_wait w = { init, true };
+	_cleanup_free_ char *init = xasprintf("/sys/module/%s/initstate", name);
 	int r = kernel_calls_ok(root, name, e);
 
 	if (r == 0)
 		r = kmod_load(root, name, e);
 	if (r < 0)
 		return r;
-	if (sysfs_wait(path_is, &w, timeout_ms) < 0)
+	if (sysfs_wait_exists(root, init, true, timeout_ms) < 0)
 		return err_set(e, -ETIMEDOUT, "module %s: loaded, but not live within %u ms", name, timeout_ms);
 	return 0;
 }
 
 int kmod_unload_module(const char *root, const char *name, unsigned timeout_ms, struct err *e)
 {
-	_cleanup_free_ char *dir = sysfs_path(root, "/sys/module/%s", name);
-	struct path_wait w = { dir, false };
+	_cleanup_free_ char *dir = xasprintf("/sys/module/%s", name);
 	struct kmod_module *mod = NULL;
 	struct kmod_ctx *ctx;
 	int r = kernel_calls_ok(root, name, e);
@@ -410,7 +392,7 @@ int kmod_unload_module(const char *root, const char *name, unsigned timeout_ms, 
 		return err_set(e, -EBUSY, "the kernel refused to unload module %s: it is in use", name);
 	if (r < 0 && r != -ENOENT)
 		return err_set(e, r, "cannot unload module %s: %s", name, strerror(-r));
-	if (sysfs_wait(path_is, &w, timeout_ms) < 0)
+	if (sysfs_wait_exists(root, dir, false, timeout_ms) < 0)
 		return err_set(e, -ETIMEDOUT, "module %s: unloaded, but still present after %u ms", name, timeout_ms);
 	return 0;
 }

@@ -58,7 +58,7 @@ static struct pci_access *pci_open(const char *root, struct err *e)
 	_cleanup_free_ char *sys = sysfs_path(root, "/sys/bus/pci");
 	struct pci_access *volatile pacc;
 
-	if (access(sys, F_OK) < 0) {
+	if (!sysfs_exists(root, "/sys/bus/pci")) {
 		err_set(e, -ENOENT, "no PCI bus at %s", sys);
 		return NULL;
 	}

@@ -140,18 +140,29 @@ int sysfs_write_bounded(const char *root, const char *abs, const char *value, un
 	return -EINTR;
 }
 
-int sysfs_link_name(const char *root, const char *abs, char **out)
+int sysfs_readlink(const char *root, const char *abs, char **target)
 {
 	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
 	char buf[4096];
-	const char *base;
 	ssize_t n = readlink(p, buf, sizeof(buf) - 1);
 
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	base = strrchr(buf, '/');
-	*out = xstrdup(base ? base + 1 : buf);
+	*target = xstrdup(buf);
+	return 0;
+}
+
+int sysfs_link_name(const char *root, const char *abs, char **out)
+{
+	_cleanup_free_ char *target = NULL;
+	const char *base;
+	int r = sysfs_readlink(root, abs, &target);
+
+	if (r < 0)
+		return r;
+	base = strrchr(target, '/');
+	*out = xstrdup(base ? base + 1 : target);
 	return 0;
 }
 
@@ -200,6 +211,25 @@ bool sysfs_kernel_calls_allowed(const char *root)
 	/* The variable alone is not enough: the simulator must really be loaded in this process. */
 	return sim && sim[0] == '/' && strcmp(sim, root) == 0 &&
 	       dlsym(RTLD_DEFAULT, "hookd_simkernel_intercepts") != NULL;
+}
+
+struct exists_wait {
+	const char *root, *abs;
+	bool want;
+};
+
+static bool exists_is(void *arg)
+{
+	const struct exists_wait *w = arg;
+
+	return sysfs_exists(w->root, w->abs) == w->want;
+}
+
+int sysfs_wait_exists(const char *root, const char *abs, bool want, unsigned timeout_ms)
+{
+	struct exists_wait w = { root, abs, want };
+
+	return sysfs_wait(exists_is, &w, timeout_ms);
 }
 
 int sysfs_wait(bool (*cond)(void *arg), void *arg, unsigned timeout_ms)

@@ -17,6 +17,8 @@ int sysfs_write(const char *root, const char *abs, const char *value);
 /* Like sysfs_write, but done by a child process that is abandoned after timeout_ms (-ETIMEDOUT):
  * some writes (unbind of a driver spinning in remove) can block in the kernel for ever. */
 int sysfs_write_bounded(const char *root, const char *abs, const char *value, unsigned timeout_ms);
+/* A symlink's target as stored (e.g. "/dev/dri/card0" for /proc/PID/fd/N); -errno when unreadable. */
+int sysfs_readlink(const char *root, const char *abs, char **target);
 /* The last component of a symlink's target ("nvidia" for .../driver); -ENOENT when absent. */
 int sysfs_link_name(const char *root, const char *abs, char **out);
 /* Sorted names in a directory (without . and ..). */
@@ -28,6 +30,8 @@ void sysfs_list_free(char **names, size_t n);
  * this root. Anything else
  * is refused: a simulated root must never change this machine. */
 bool sysfs_kernel_calls_allowed(const char *root);
+/* Waits until abs exists (want) or is gone (!want), within timeout_ms; -ETIMEDOUT otherwise. */
+int sysfs_wait_exists(const char *root, const char *abs, bool want, unsigned timeout_ms);
 /* Polls cond(arg) until true or timeout_ms passes, with short growing intervals (no fixed sleep). */
 int sysfs_wait(bool (*cond)(void *arg), void *arg, unsigned timeout_ms);
 
