@@ -1,6 +1,6 @@
 # [console]: vtconsole and platform framebuffer unbind/rebind against the simulated kernel
 # (simkernel_console.c reacts to the bind files; mkroot_console.c writes them).
-add_executable(sim-mkroot-console ${CMAKE_CURRENT_LIST_DIR}/mkroot_console.c)
+add_executable(sim-mkroot-console ${CMAKE_CURRENT_LIST_DIR}/mkroot_console.c ${CMAKE_CURRENT_LIST_DIR}/fixture_fs.c)
 target_sources(simkernel PRIVATE ${CMAKE_CURRENT_LIST_DIR}/simkernel_console.c)
 
 foreach(case

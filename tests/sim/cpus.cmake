@@ -1,5 +1,5 @@
 # [cpus]: host cpusets, IRQ affinity, workqueue mask, governors against the simulated kernel.
-add_executable(sim-mkroot-cpus ${CMAKE_CURRENT_LIST_DIR}/mkroot_cpus.c)
+add_executable(sim-mkroot-cpus ${CMAKE_CURRENT_LIST_DIR}/mkroot_cpus.c ${CMAKE_CURRENT_LIST_DIR}/fixture_fs.c)
 target_sources(simkernel PRIVATE ${CMAKE_CURRENT_LIST_DIR}/simkernel_cpus.c)
 
 foreach(case

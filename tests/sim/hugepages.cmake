@@ -1,6 +1,6 @@
 # [hugepages]: huge page pools against the simulated kernel (simkernel_hugepages.c reacts to
 # nr_hugepages, drop_caches and compact_memory; mkroot_hugepages.c writes the pools).
-add_executable(sim-mkroot-hugepages ${CMAKE_CURRENT_LIST_DIR}/mkroot_hugepages.c)
+add_executable(sim-mkroot-hugepages ${CMAKE_CURRENT_LIST_DIR}/mkroot_hugepages.c ${CMAKE_CURRENT_LIST_DIR}/fixture_fs.c)
 target_sources(simkernel PRIVATE ${CMAKE_CURRENT_LIST_DIR}/simkernel_hugepages.c)
 
 foreach(case

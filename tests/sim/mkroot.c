@@ -6,7 +6,6 @@
  *
  * Test-only code: it writes under DIR and nowhere else. */
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -17,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "fixture_fs.h"
 
 struct sim_dev {
 	const char *bdf;
@@ -58,17 +59,6 @@ static const char *gpu_holders[][2] = {{"vfio", "vfio_pci"}, {"vfio", "vfio_iomm
 
 static const char *root;
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("sim-mkroot: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(2);
-}
-
 /* snprintf that refuses to truncate: every path here is far below PATH_MAX. */
 static void fmt_into(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fmt_into(char *buf, size_t size, const char *fmt, ...)
@@ -78,61 +68,7 @@ static void fmt_into(char *buf, size_t size, const char *fmt, ...)
 	int n = vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= size)
-		die("path too long: %s", buf);
-}
-
-/* Builds DIR/<fmt...> into a static buffer (one at a time). */
-static const char *P(const char *fmt, ...)
-{
-	static char buf[PATH_MAX];
-	char rel[PATH_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rel, sizeof(rel), fmt, ap);
-	va_end(ap);
-	fmt_into(buf, sizeof(buf), "%s/%s", root, rel);
-	return buf;
-}
-
-static void mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-	fmt_into(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			die("mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		die("mkdir %s: %s", tmp, strerror(errno));
-}
-
-static void put(const char *path, mode_t mode, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-		die("write %s: %s", path, strerror(errno));
-	fchmod(fd, mode);
-	close(fd);
-}
-
-static void putf(const char *path, mode_t mode, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	put(path, mode, buf, (size_t)n);
-}
-
-static void link_to(const char *target, const char *path)
-{
-	if (symlink(target, path) < 0)
-		die("symlink %s -> %s: %s", path, target, strerror(errno));
+		fx_die("path too long: %s", buf);
 }
 
 /* "../" repeated once per component of rel (a path below sys/): the way back to sys/. */
@@ -171,91 +107,91 @@ static void make_device(const struct sim_dev *d, int irq)
 {
 	char rel[PATH_MAX], up[PATH_MAX];
 	fmt_into(rel, sizeof(rel), "devices/%s/%s", d->parent, d->bdf);
-	const char *dir = P("sys/%s", rel);
-	mkdirs(dir);
+	const char *dir = fx_path("sys/%s", rel);
+	fx_mkdirs(dir);
 	ups(rel, up, sizeof(up));
 
-	putf(P("sys/%s/vendor", rel), 0444, "0x%04x\n", d->vendor);
-	putf(P("sys/%s/device", rel), 0444, "0x%04x\n", d->device);
-	putf(P("sys/%s/class", rel), 0444, "0x%06x\n", d->class);
-	putf(P("sys/%s/subsystem_vendor", rel), 0444, "0x%04x\n", d->subvendor);
-	putf(P("sys/%s/subsystem_device", rel), 0444, "0x%04x\n", d->subdevice);
-	putf(P("sys/%s/revision", rel), 0444, "0x%02x\n", d->revision);
-	putf(P("sys/%s/irq", rel), 0444, "%d\n", irq);
-	putf(P("sys/%s/numa_node", rel), 0644, "-1\n");
-	putf(P("sys/%s/modalias", rel), 0444, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n", d->vendor,
+	fx_put(fx_path("sys/%s/vendor", rel), 0444, "0x%04x\n", d->vendor);
+	fx_put(fx_path("sys/%s/device", rel), 0444, "0x%04x\n", d->device);
+	fx_put(fx_path("sys/%s/class", rel), 0444, "0x%06x\n", d->class);
+	fx_put(fx_path("sys/%s/subsystem_vendor", rel), 0444, "0x%04x\n", d->subvendor);
+	fx_put(fx_path("sys/%s/subsystem_device", rel), 0444, "0x%04x\n", d->subdevice);
+	fx_put(fx_path("sys/%s/revision", rel), 0444, "0x%02x\n", d->revision);
+	fx_put(fx_path("sys/%s/irq", rel), 0444, "%d\n", irq);
+	fx_put(fx_path("sys/%s/numa_node", rel), 0644, "-1\n");
+	fx_put(fx_path("sys/%s/modalias", rel), 0444, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n", d->vendor,
 	     d->device, d->subvendor, d->subdevice, d->class >> 16, (d->class >> 8) & 0xff, d->class & 0xff);
 	if ((d->class >> 8) == 0x0300)
-		putf(P("sys/%s/boot_vga", rel), 0444, "%d\n", d->boot_vga ? 1 : 0);
-	putf(P("sys/%s/driver_override", rel), 0644, "(null)\n");
+		fx_put(fx_path("sys/%s/boot_vga", rel), 0444, "%d\n", d->boot_vga ? 1 : 0);
+	fx_put(fx_path("sys/%s/driver_override", rel), 0644, "(null)\n");
 	uint8_t cfg[64];
 	config_space(d, cfg);
-	put(P("sys/%s/config", rel), 0644, cfg, sizeof(cfg));
+	fx_write(fx_path("sys/%s/config", rel), 0644, cfg, sizeof(cfg));
 	char res[64 * 13 + 1] = "";
 	for (int i = 0; i < 13; i++)
 		strcat(res, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
-	put(P("sys/%s/resource", rel), 0444, res, strlen(res));
+	fx_put(fx_path("sys/%s/resource", rel), 0444, "%s", res);
 
 	char target[PATH_MAX];
 	fmt_into(target, sizeof(target), "%sbus/pci", up);
-	link_to(target, P("sys/%s/subsystem", rel));
+	fx_link(target, fx_path("sys/%s/subsystem", rel));
 	fmt_into(target, sizeof(target), "%skernel/iommu_groups/%d", up, d->group);
-	link_to(target, P("sys/%s/iommu_group", rel));
+	fx_link(target, fx_path("sys/%s/iommu_group", rel));
 	fmt_into(target, sizeof(target), "../../../%s", rel);
-	link_to(target, P("sys/bus/pci/devices/%s", d->bdf));
+	fx_link(target, fx_path("sys/bus/pci/devices/%s", d->bdf));
 
-	mkdirs(P("sys/kernel/iommu_groups/%d/devices", d->group));
-	putf(P("sys/kernel/iommu_groups/%d/type", d->group), 0644, "DMA\n");
+	fx_mkdirs(fx_path("sys/kernel/iommu_groups/%d/devices", d->group));
+	fx_put(fx_path("sys/kernel/iommu_groups/%d/type", d->group), 0644, "DMA\n");
 	fmt_into(target, sizeof(target), "../../../../%s", rel);
-	link_to(target, P("sys/kernel/iommu_groups/%d/devices/%s", d->group, d->bdf));
+	fx_link(target, fx_path("sys/kernel/iommu_groups/%d/devices/%s", d->group, d->bdf));
 
 	if (d->driver) {
 		fmt_into(target, sizeof(target), "%sbus/pci/drivers/%s", up, d->driver);
-		link_to(target, P("sys/%s/driver", rel));
+		fx_link(target, fx_path("sys/%s/driver", rel));
 		fmt_into(target, sizeof(target), "../../../../%s", rel);
-		link_to(target, P("sys/bus/pci/drivers/%s/%s", d->driver, d->bdf));
+		fx_link(target, fx_path("sys/bus/pci/drivers/%s/%s", d->driver, d->bdf));
 		if (strcmp(d->driver, "vfio-pci") == 0)
-			putf(P("dev/vfio/%d", d->group), 0600, "");
+			fx_put(fx_path("dev/vfio/%d", d->group), 0600, "%s", "");
 	}
-	mkdirs(P(".sim/devices/%s", d->bdf));
-	putf(P(".sim/devices/%s/native", d->bdf), 0644, "%s\n", d->native ? d->native : "");
+	fx_mkdirs(fx_path(".sim/devices/%s", d->bdf));
+	fx_put(fx_path(".sim/devices/%s/native", d->bdf), 0644, "%s\n", d->native ? d->native : "");
 }
 
 static void make_driver(const struct sim_drv *drv)
 {
-	mkdirs(P("sys/bus/pci/drivers/%s", drv->name));
+	fx_mkdirs(fx_path("sys/bus/pci/drivers/%s", drv->name));
 	static const char *files[] = {"bind", "unbind", "new_id", "remove_id", "uevent"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		putf(P("sys/bus/pci/drivers/%s/%s", drv->name, files[i]), 0200, "");
+		fx_put(fx_path("sys/bus/pci/drivers/%s/%s", drv->name, files[i]), 0200, "%s", "");
 	if (drv->module) {
 		char target[PATH_MAX];
 		fmt_into(target, sizeof(target), "../../../../module/%s", drv->module);
-		link_to(target, P("sys/bus/pci/drivers/%s/module", drv->name));
+		fx_link(target, fx_path("sys/bus/pci/drivers/%s/module", drv->name));
 	}
 }
 
 static void make_module(const char *name, int refcnt)
 {
-	mkdirs(P("sys/module/%s/holders", name));
-	putf(P("sys/module/%s/refcnt", name), 0444, "%d\n", refcnt);
-	putf(P("sys/module/%s/initstate", name), 0444, "live\n");
+	fx_mkdirs(fx_path("sys/module/%s/holders", name));
+	fx_put(fx_path("sys/module/%s/refcnt", name), 0444, "%d\n", refcnt);
+	fx_put(fx_path("sys/module/%s/initstate", name), 0444, "live\n");
 }
 
 static void make_skeleton(void)
 {
-	mkdirs(P("sys/devices/pci0000:00"));
-	mkdirs(P("sys/bus/pci/devices"));
-	mkdirs(P("sys/bus/pci/drivers"));
-	mkdirs(P("sys/kernel/iommu_groups"));
-	mkdirs(P("sys/module"));
-	putf(P("sys/bus/pci/drivers_probe"), 0200, "");
-	putf(P("sys/bus/pci/drivers_autoprobe"), 0644, "1\n");
-	mkdirs(P("dev/vfio"));
-	putf(P("dev/vfio/vfio"), 0666, "");
-	mkdirs(P(".sim/faults"));
-	mkdirs(P(".sim/devices"));
-	mkdirs(P(".sim/drivers"));
-	putf(P(".sim/write_count"), 0644, "0\n");
+	fx_mkdirs(fx_path("sys/devices/pci0000:00"));
+	fx_mkdirs(fx_path("sys/bus/pci/devices"));
+	fx_mkdirs(fx_path("sys/bus/pci/drivers"));
+	fx_mkdirs(fx_path("sys/kernel/iommu_groups"));
+	fx_mkdirs(fx_path("sys/module"));
+	fx_put(fx_path("sys/bus/pci/drivers_probe"), 0200, "%s", "");
+	fx_put(fx_path("sys/bus/pci/drivers_autoprobe"), 0644, "1\n");
+	fx_mkdirs(fx_path("dev/vfio"));
+	fx_put(fx_path("dev/vfio/vfio"), 0666, "%s", "");
+	fx_mkdirs(fx_path(".sim/faults"));
+	fx_mkdirs(fx_path(".sim/devices"));
+	fx_mkdirs(fx_path(".sim/drivers"));
+	fx_put(fx_path(".sim/write_count"), 0644, "0\n");
 }
 
 static void make_gpu(void)
@@ -269,7 +205,7 @@ static void make_gpu(void)
 	for (size_t j = 0; j < sizeof(gpu_holders) / sizeof(gpu_holders[0]); j++) {
 		char target[PATH_MAX];
 		fmt_into(target, sizeof(target), "../../%s", gpu_holders[j][1]);
-		link_to(target, P("sys/module/%s/holders/%s", gpu_holders[j][0], gpu_holders[j][1]));
+		fx_link(target, fx_path("sys/module/%s/holders/%s", gpu_holders[j][0], gpu_holders[j][1]));
 	}
 	for (size_t i = 0; i < sizeof(gpu_drvs) / sizeof(gpu_drvs[0]); i++)
 		make_driver(&gpu_drvs[i]);
@@ -294,7 +230,7 @@ static void add_line(char *line)
 		cap_entries = cap_entries ? cap_entries * 2 : 256;
 		entries = realloc(entries, cap_entries * sizeof(*entries));
 		if (!entries)
-			die("out of memory");
+			fx_die("out of memory");
 	}
 	entries[n_entries++].line = line;
 }
@@ -336,12 +272,12 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 	size_t size = 0;
 	FILE *out = open_memstream(&line, &size);
 	if (!out)
-		die("out of memory");
+		fx_die("out of memory");
 	if (type == FTW_SL) {
 		char target[PATH_MAX];
 		ssize_t n = readlink(path, target, sizeof(target) - 1);
 		if (n < 0)
-			die("readlink %s: %s", path, strerror(errno));
+			fx_die("readlink %s: %s", path, strerror(errno));
 		target[n] = '\0';
 		fprintf(out, "l %s -> %s", rel, target);
 	} else if (type == FTW_D) {
@@ -350,7 +286,7 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 		fprintf(out, "f %04o %s ", (unsigned)(st->st_mode & 07777), rel);
 		FILE *f = fopen(path, "rb");
 		if (!f)
-			die("open %s: %s", path, strerror(errno));
+			fx_die("open %s: %s", path, strerror(errno));
 		unsigned char buf[4096];
 		size_t n;
 		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
@@ -379,11 +315,11 @@ static int dump(void)
 {
 	char real[PATH_MAX];
 	if (!realpath(root, real))
-		die("%s: %s", root, strerror(errno));
+		fx_die("%s: %s", root, strerror(errno));
 	root_len = strlen(real);
 	excludes[n_excludes++] = ".sim";
 	if (nftw(real, visit, 32, FTW_PHYS | FTW_ACTIONRETVAL) < 0)
-		die("walk %s: %s", real, strerror(errno));
+		fx_die("walk %s: %s", real, strerror(errno));
 	qsort(entries, n_entries, sizeof(*entries), cmp_lines);
 	for (size_t i = 0; i < n_entries; i++) {
 		puts(entries[i].line);
@@ -419,13 +355,14 @@ int main(int argc, char **argv)
 	}
 	if (!root)
 		usage();
+	fx_init("sim-mkroot", root);
 	if (do_dump)
 		return dump();
 	if (root[0] != '/')
-		die("DIR must be absolute: %s", root);
+		fx_die("DIR must be absolute: %s", root);
 	if (strcmp(preset, "gpu") != 0 && strcmp(preset, "empty") != 0)
-		die("unknown preset %s", preset);
-	mkdirs(root);
+		fx_die("unknown preset %s", preset);
+	fx_mkdirs(root);
 	make_skeleton();
 	if (strcmp(preset, "gpu") == 0)
 		make_gpu();

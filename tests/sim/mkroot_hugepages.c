@@ -12,13 +12,11 @@
  *              has (NR) and of those in use (USED). Sizes without --pool on a node get capacity 0.
  *              Default: 2048:0:4096, 2048:1:4096, 1048576:0:4, 1048576:1:4.
  * Test-only code: it writes under DIR and nowhere else. */
-#include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "fixture_fs.h"
 
 #define MAX_POOLS 32
 
@@ -27,46 +25,9 @@ struct pool {
 	int node;
 };
 
-static const char *root;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("sim-mkroot-hugepages: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(2);
-}
-
-/* mkdir -p of DIR/rel's parent, then writes the file. */
-static void put(const char *rel, unsigned mode, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void put(const char *rel, unsigned mode, const char *fmt, ...)
-{
-	char path[PATH_MAX];
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) >= sizeof(path))
-		die("path too long: %s", rel);
-	for (char *s = path + strlen(root) + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			die("mkdir %s: %s", path, strerror(errno));
-		*s = '/';
-	}
-	FILE *f = fopen(path, "w");
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	if (fclose(f) != 0 || chmod(path, mode) < 0)
-		die("%s: %s", path, strerror(errno));
-}
-
 static void usage(void)
 {
-	die("usage: sim-mkroot-hugepages DIR [--nodes N] [--memtotal KIB] [--default KB] "
+	fx_die("usage: sim-mkroot-hugepages DIR [--nodes N] [--memtotal KIB] [--default KB] "
 	    "[--pool KB:NODE:CAPACITY[:FRAGMENTED[:NR[:USED]]]]...");
 }
 
@@ -81,13 +42,7 @@ static struct pool *find(struct pool *p, int n, unsigned long long kb, int node)
 static void write_pool_files(const char *dir, unsigned long long kb, unsigned long long nr, unsigned long long fr,
 			     int global)
 {
-	char rel[PATH_MAX];
-
-#define F(name, mode, ...)                                                                                 \
-	do {                                                                                               \
-		snprintf(rel, sizeof(rel), "%s/hugepages-%llukB/" name, dir, kb);                          \
-		put(rel, mode, __VA_ARGS__);                                                               \
-	} while (0)
+#define F(name, mode, ...) fx_put(fx_path("%s/hugepages-%llukB/" name, dir, kb), mode, __VA_ARGS__)
 	F("nr_hugepages", 0644, "%llu\n", nr);
 	F("free_hugepages", 0444, "%llu\n", fr);
 	F("surplus_hugepages", 0444, "0\n");
@@ -104,6 +59,9 @@ int main(int argc, char **argv)
 	struct pool pools[MAX_POOLS];
 	unsigned long long memtotal = 8ULL << 20, def = 2048, sizes[MAX_POOLS];
 	int nodes = 2, n = 0, n_sizes = 0;
+	const char *root = NULL;
+
+	fx_init("sim-mkroot-hugepages", NULL);
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--nodes") && i + 1 < argc)
@@ -117,7 +75,7 @@ int main(int argc, char **argv)
 			*p = (struct pool){ 0 };
 			if (sscanf(argv[++i], "%llu:%d:%llu:%llu:%llu:%llu", &p->kb, &p->node, &p->cap, &p->frag, &p->nr,
 				   &p->used) < 3 || p->used > p->nr || p->nr > p->cap)
-				die("bad --pool %s", argv[i]);
+				fx_die("bad --pool %s", argv[i]);
 		} else if (argv[i][0] != '-' && !root)
 			root = argv[i];
 		else
@@ -125,6 +83,7 @@ int main(int argc, char **argv)
 	}
 	if (!root || root[0] != '/' || nodes < 1 || nodes > 64)
 		usage();
+	fx_init("sim-mkroot-hugepages", root);
 	if (n == 0) {
 		static const struct pool defaults[] = { { 2048, 4096, 0, 0, 0, 0 }, { 2048, 4096, 0, 0, 0, 1 },
 							{ 1048576, 4, 0, 0, 0, 0 }, { 1048576, 4, 0, 0, 0, 1 } };
@@ -135,45 +94,40 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		int seen = 0;
 		if (pools[i].node < 0 || pools[i].node >= nodes)
-			die("--pool on node %d: only %d nodes", pools[i].node, nodes);
+			fx_die("--pool on node %d: only %d nodes", pools[i].node, nodes);
 		for (int k = 0; k < n_sizes; k++)
 			seen |= sizes[k] == pools[i].kb;
 		if (!seen)
 			sizes[n_sizes++] = pools[i].kb;
 	}
 
-	put("proc/meminfo", 0444,
+	fx_put(fx_path("proc/meminfo"), 0444,
 	    "MemTotal:       %llu kB\nMemFree:        %llu kB\nHugePages_Total:       0\nHugePages_Free:        0\n"
 	    "HugePages_Rsvd:        0\nHugePages_Surp:        0\nHugepagesize:       %llu kB\n",
 	    memtotal * (unsigned long long)nodes, memtotal * (unsigned long long)nodes / 2, def);
-	put("proc/sys/vm/drop_caches", 0644, "0\n");
-	put("proc/sys/vm/compact_memory", 0200, "%s", "");
-	put("sys/devices/system/node/online", 0444, nodes == 1 ? "0\n" : "0-%d\n", nodes - 1);
+	fx_put(fx_path("proc/sys/vm/drop_caches"), 0644, "0\n");
+	fx_put(fx_path("proc/sys/vm/compact_memory"), 0200, "%s", "");
+	fx_put(fx_path("sys/devices/system/node/online"), 0444, nodes == 1 ? "0\n" : "0-%d\n", nodes - 1);
 	for (int k = 0; k < n_sizes; k++) {
 		unsigned long long nr = 0, fr = 0;
 		for (int node = 0; node < nodes; node++) {
 			struct pool zero = { sizes[k], 0, 0, 0, 0, node }, *p = find(pools, n, sizes[k], node);
-			char dir[64], rel[128];
+			char dir[64];
 			if (!p)
 				p = &zero;
 			snprintf(dir, sizeof(dir), "sys/devices/system/node/node%d/hugepages", node);
 			write_pool_files(dir, p->kb, p->nr, p->nr - p->used, 0);
 			nr += p->nr;
 			fr += p->nr - p->used;
-			snprintf(rel, sizeof(rel), ".sim/hugepages/%llu/node%d/capacity", p->kb, node);
-			put(rel, 0644, "%llu\n", p->cap);
-			snprintf(rel, sizeof(rel), ".sim/hugepages/%llu/node%d/fragmented", p->kb, node);
-			put(rel, 0644, "%llu\n", p->frag);
-			snprintf(rel, sizeof(rel), ".sim/hugepages/%llu/node%d/used", p->kb, node);
-			put(rel, 0644, "%llu\n", p->used);
+			fx_put(fx_path(".sim/hugepages/%llu/node%d/capacity", p->kb, node), 0644, "%llu\n", p->cap);
+			fx_put(fx_path(".sim/hugepages/%llu/node%d/fragmented", p->kb, node), 0644, "%llu\n", p->frag);
+			fx_put(fx_path(".sim/hugepages/%llu/node%d/used", p->kb, node), 0644, "%llu\n", p->used);
 		}
 		write_pool_files("sys/kernel/mm/hugepages", sizes[k], nr, fr, 1);
 	}
-	for (int node = 0; node < nodes; node++) {
-		char rel[64];
-		snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/meminfo", node);
-		put(rel, 0444, "Node %d MemTotal:       %llu kB\nNode %d MemFree:        %llu kB\n", node, memtotal, node,
-		    memtotal / 2);
-	}
+	for (int node = 0; node < nodes; node++)
+		fx_put(fx_path("sys/devices/system/node/node%d/meminfo", node), 0444,
+		       "Node %d MemTotal:       %llu kB\nNode %d MemFree:        %llu kB\n", node, memtotal, node,
+		       memtotal / 2);
 	return 0;
 }

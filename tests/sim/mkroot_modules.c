@@ -16,16 +16,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "fixture_fs.h"
 #include "simmodules.h"
 
 struct fake_mod {
@@ -43,71 +42,6 @@ static const struct fake_mod mods[] = {
 
 static char root[PATH_MAX], kdir[PATH_MAX];
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("sim-mkroot-modules: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(2);
-}
-
-static const char *P(const char *fmt, ...)
-{
-	static char buf[PATH_MAX];
-	char rel[PATH_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(rel, sizeof(rel), fmt, ap);
-	va_end(ap);
-	if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", root, rel) >= sizeof(buf))
-		die("path too long: %s", rel);
-	return buf;
-}
-
-static void mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-				die("mkdir %s: %s", tmp, strerror(errno));
-			*p = '/';
-		}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		die("mkdir %s: %s", tmp, strerror(errno));
-}
-
-static void putf(const char *path, mode_t mode, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void putf(const char *path, mode_t mode, const char *fmt, ...)
-{
-	va_list ap;
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fchmod(fileno(f), mode);
-	if (fclose(f) != 0)
-		die("%s: %s", path, strerror(errno));
-}
-
-static void link_to(const char *target, const char *path)
-{
-	unlink(path);
-	if (symlink(target, path) < 0)
-		die("symlink %s: %s", path, strerror(errno));
-}
-
 /* ---- libkmod's index format: a trie; nodes written children first, offsets big-endian ---- */
 
 struct tnode {
@@ -121,7 +55,7 @@ static void trie_add(struct tnode *t, const char *key, const char *value)
 	for (; *key; key++) {
 		unsigned char c = (unsigned char)*key & 0x7f;
 		if (!t->child[c] && !(t->child[c] = calloc(1, sizeof(*t))))
-			die("out of memory");
+			fx_die("out of memory");
 		t = t->child[c];
 	}
 	if (t->n_values < 4)
@@ -167,10 +101,10 @@ static uint32_t write_node(FILE *f, struct tnode *t)
 
 static void write_index(const char *name, struct tnode *t)
 {
-	FILE *f = fopen(P("%s/%s", kdir, name), "wb");
+	FILE *f = fopen(fx_path("%s/%s", kdir, name), "wb");
 
 	if (!f)
-		die("%s: %s", name, strerror(errno));
+		fx_die("%s: %s", name, strerror(errno));
 	put_u32(f, 0xB007F457); /* INDEX_MAGIC */
 	put_u32(f, 0x00020001); /* INDEX_VERSION 2.1 */
 	put_u32(f, 0);
@@ -178,7 +112,7 @@ static void write_index(const char *name, struct tnode *t)
 	fseek(f, 8, SEEK_SET);
 	put_u32(f, root_off);
 	if (fclose(f) != 0)
-		die("%s: %s", name, strerror(errno));
+		fx_die("%s: %s", name, strerror(errno));
 }
 
 /* ---- the module tree ---- */
@@ -189,16 +123,16 @@ static void write_modules_dir(void)
 	struct tnode dep = { 0 }, builtin = { 0 }, empty = { 0 };
 	FILE *f;
 
-	mkdirs(P("%s/kernel/drivers/sim", kdir));
-	f = fopen(P("%s/modules.dep", kdir), "w");
+	fx_mkdirs(fx_path("%s/kernel/drivers/sim", kdir));
+	f = fopen(fx_path("%s/modules.dep", kdir), "w");
 	if (!f)
-		die("modules.dep: %s", strerror(errno));
+		fx_die("modules.dep: %s", strerror(errno));
 	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
 		const struct fake_mod *m = &mods[i];
 		char *line = deplines[i];
 		int n = snprintf(line, 256, "kernel/drivers/sim/%s.ko:", m->name);
 
-		putf(P("%s/kernel/drivers/sim/%s.ko", kdir, m->name), 0644,
+		fx_put(fx_path("%s/kernel/drivers/sim/%s.ko", kdir, m->name), 0644,
 		     SIMMOD_MAGIC "name=%s\ndepends=%s\ndrivers=%s\n", m->name, m->depends, m->drivers);
 		char deps[128];
 		snprintf(deps, sizeof(deps), "%s", m->depends);
@@ -208,10 +142,10 @@ static void write_modules_dir(void)
 		trie_add(&dep, m->name, line);
 	}
 	fclose(f);
-	putf(P("%s/modules.builtin", kdir), 0644, "kernel/drivers/sim/sim_builtin.ko\n");
+	fx_put(fx_path("%s/modules.builtin", kdir), 0644, "kernel/drivers/sim/sim_builtin.ko\n");
 	trie_add(&builtin, "sim_builtin", "");
-	putf(P("%s/modules.alias", kdir), 0644, "# Aliases extracted from modules themselves.\n");
-	putf(P("%s/modules.builtin.modinfo", kdir), 0644, "%s", "");
+	fx_put(fx_path("%s/modules.alias", kdir), 0644, "# Aliases extracted from modules themselves.\n");
+	fx_put(fx_path("%s/modules.builtin.modinfo", kdir), 0644, "%s", "");
 	write_index("modules.dep.bin", &dep);
 	write_index("modules.builtin.bin", &builtin);
 	write_index("modules.alias.bin", &empty);
@@ -222,9 +156,9 @@ static void write_modules_dir(void)
 /* Takes a GPU function away from the preset's driver and makes `native` its driver. */
 static void rehome(const char *bdf, const char *old, const char *native)
 {
-	unlink(P("sys/bus/pci/devices/%s/driver", bdf));
-	unlink(P("sys/bus/pci/drivers/%s/%s", old, bdf));
-	putf(P(".sim/devices/%s/native", bdf), 0644, "%s\n", native);
+	unlink(fx_path("sys/bus/pci/devices/%s/driver", bdf));
+	unlink(fx_path("sys/bus/pci/drivers/%s/%s", old, bdf));
+	fx_put(fx_path(".sim/devices/%s/native", bdf), 0644, "%s\n", native);
 }
 
 static void load_modules(void)
@@ -239,27 +173,27 @@ static void load_modules(void)
 			     mods[i].depends, mods[i].drivers);
 		r = simmod_insert(root, image, (size_t)n);
 		if (r < 0)
-			die("loading %s: %s", mods[i].name, strerror(-r));
+			fx_die("loading %s: %s", mods[i].name, strerror(-r));
 	}
-	unlink(P(".sim/module_log")); /* the log tells what the product did, not the fixture */
-	mkdirs(P("sys/module/sim_builtin/parameters"));
+	unlink(fx_path(".sim/module_log")); /* the log tells what the product did, not the fixture */
+	fx_mkdirs(fx_path("sys/module/sim_builtin/parameters"));
 }
 
 static void make_drm(void)
 {
 	const char *gpu = "devices/pci0000:00/0000:00:01.0/0000:01:00.0";
 
-	mkdirs(P("sys/%s/drm/card0", gpu));
-	putf(P("sys/%s/drm/card0/dev", gpu), 0444, "226:0\n");
-	link_to("../..", P("sys/%s/drm/card0/device", gpu));
-	mkdirs(P("sys/class/drm"));
+	fx_mkdirs(fx_path("sys/%s/drm/card0", gpu));
+	fx_put(fx_path("sys/%s/drm/card0/dev", gpu), 0444, "226:0\n");
+	fx_link("../..", fx_path("sys/%s/drm/card0/device", gpu));
+	fx_mkdirs(fx_path("sys/class/drm"));
 	char t[PATH_MAX];
 	snprintf(t, sizeof(t), "../../%s/drm/card0", gpu);
-	link_to(t, P("sys/class/drm/card0"));
-	mkdirs(P("dev/dri"));
-	putf(P("dev/dri/card0"), 0660, "%s", "");
-	putf(P("dev/nvidia0"), 0666, "%s", "");
-	putf(P("dev/nvidiactl"), 0666, "%s", "");
+	fx_link(t, fx_path("sys/class/drm/card0"));
+	fx_mkdirs(fx_path("dev/dri"));
+	fx_put(fx_path("dev/dri/card0"), 0660, "%s", "");
+	fx_put(fx_path("dev/nvidia0"), 0666, "%s", "");
+	fx_put(fx_path("dev/nvidiactl"), 0666, "%s", "");
 }
 
 /* A process with NODE open holds a reference on the module behind it. */
@@ -272,32 +206,33 @@ static void hold(const char *node)
 	else if (strcmp(node, "dri/card0") == 0)
 		module = "sim_nvidia_drm";
 	else
-		die("--hold: nvidia0 or dri/card0, not %s", node);
-	mkdirs(P("proc/4242/fd"));
-	putf(P("proc/4242/comm"), 0444, "Xorg\n");
-	link_to("/dev/null", P("proc/4242/fd/0"));
+		fx_die("--hold: nvidia0 or dri/card0, not %s", node);
+	fx_mkdirs(fx_path("proc/4242/fd"));
+	fx_put(fx_path("proc/4242/comm"), 0444, "Xorg\n");
+	fx_link("/dev/null", fx_path("proc/4242/fd/0"));
 	char t[64];
 	snprintf(t, sizeof(t), "/dev/%s", node);
-	link_to(t, P("proc/4242/fd/%d", strcmp(node, "nvidia0") == 0 ? 7 : 8));
+	fx_link(t, fx_path("proc/4242/fd/%d", strcmp(node, "nvidia0") == 0 ? 7 : 8));
 	long refs = 0;
-	FILE *f = fopen(P("sys/module/%s/refcnt", module), "r");
+	FILE *f = fopen(fx_path("sys/module/%s/refcnt", module), "r");
 	if (f) {
 		if (fscanf(f, "%ld", &refs) != 1)
 			refs = 0;
 		fclose(f);
 	}
-	unlink(P("sys/module/%s/refcnt", module));
-	putf(P("sys/module/%s/refcnt", module), 0444, "%ld\n", refs + 1);
+	unlink(fx_path("sys/module/%s/refcnt", module));
+	fx_put(fx_path("sys/module/%s/refcnt", module), 0444, "%ld\n", refs + 1);
 }
 
 int main(int argc, char **argv)
 {
 	struct utsname u;
 
+	fx_init("sim-mkroot-modules", root); /* realpath fills root in */
 	if (argc < 2 || argv[1][0] != '/' || !realpath(argv[1], root))
-		die("usage: sim-mkroot-modules /ABS/ROOT [--hold nvidia0|dri/card0]...");
+		fx_die("usage: sim-mkroot-modules /ABS/ROOT [--hold nvidia0|dri/card0]...");
 	if (uname(&u) < 0)
-		die("uname: %s", strerror(errno));
+		fx_die("uname: %s", strerror(errno));
 	snprintf(kdir, sizeof(kdir), "lib/modules/%s", u.release);
 	write_modules_dir();
 	rehome("0000:01:00.0", "nvidia", "sim_nvidia");
@@ -308,7 +243,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc)
 			hold(argv[++i]);
 		else
-			die("unknown argument %s", argv[i]);
+			fx_die("unknown argument %s", argv[i]);
 	}
 	return 0;
 }

@@ -10,60 +10,12 @@
  *       "worker" thread, each allowed on every possible CPU.
  *
  * Test-only code: it writes under DIR and nowhere else. */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static const char *root;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("sim-mkroot-pin: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
-
-static void mkdirs(const char *rel)
-{
-	char p[4096];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0755) < 0 && errno != EEXIST)
-				die("mkdir %s: %s", p, strerror(errno));
-			*s = '/';
-		}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		die("mkdir %s: %s", p, strerror(errno));
-}
-
-static void put(const char *value, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(const char *value, const char *fmt, ...)
-{
-	char rel[2048], p[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rel, sizeof(rel), fmt, ap);
-	va_end(ap);
-	char *slash = strrchr(rel, '/');
-	*slash = '\0';
-	mkdirs(rel);
-	*slash = '/';
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	FILE *f = fopen(p, "w");
-	if (!f || fprintf(f, "%s\n", value) < 0 || fclose(f) != 0)
-		die("write %s: %s", p, strerror(errno));
-}
+#include "fixture_fs.h"
 
 /* "a,b" list of the CPUs base, base+stride, ... (count of them). */
 static void strided(char *out, size_t size, unsigned base, unsigned stride, unsigned count)
@@ -77,31 +29,29 @@ static void strided(char *out, size_t size, unsigned base, unsigned stride, unsi
 static void topology(unsigned nodes, unsigned cores, unsigned threads, bool l3, bool numa)
 {
 	unsigned per_thread = nodes * cores, n = per_thread * threads;
-	char buf[1024], v[64];
+	char buf[1024];
 
 	snprintf(buf, sizeof(buf), "0-%u", n - 1);
-	put(buf, "sys/devices/system/cpu/online");
-	put(buf, "sys/devices/system/cpu/possible");
-	put(buf, "sys/devices/system/cpu/present");
+	fx_put(fx_path("sys/devices/system/cpu/online"), 0644, "%s\n", buf);
+	fx_put(fx_path("sys/devices/system/cpu/possible"), 0644, "%s\n", buf);
+	fx_put(fx_path("sys/devices/system/cpu/present"), 0644, "%s\n", buf);
 	for (unsigned cpu = 0; cpu < n; cpu++) {
 		unsigned core = cpu % cores, node = (cpu % per_thread) / cores;
 
 		strided(buf, sizeof(buf), cpu % per_thread, per_thread, threads);
-		put(buf, "sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", cpu);
-		put(buf, "sys/devices/system/cpu/cpu%u/topology/core_cpus_list", cpu);
-		snprintf(v, sizeof(v), "%u", core);
-		put(v, "sys/devices/system/cpu/cpu%u/topology/core_id", cpu);
-		snprintf(v, sizeof(v), "%u", node);
-		put(v, "sys/devices/system/cpu/cpu%u/topology/package_id", cpu);
-		put("0", "sys/devices/system/cpu/cpu%u/topology/die_id", cpu);
+		fx_put(fx_path("sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", cpu), 0644, "%s\n", buf);
+		fx_put(fx_path("sys/devices/system/cpu/cpu%u/topology/core_cpus_list", cpu), 0644, "%s\n", buf);
+		fx_put(fx_path("sys/devices/system/cpu/cpu%u/topology/core_id", cpu), 0644, "%u\n", core);
+		fx_put(fx_path("sys/devices/system/cpu/cpu%u/topology/package_id", cpu), 0644, "%u\n", node);
+		fx_put(fx_path("sys/devices/system/cpu/cpu%u/topology/die_id", cpu), 0644, "0\n");
 		if (l3) {
 			/* the node's cores, every thread: node*cores .. +cores-1, and their siblings */
 			size_t used = 0;
 			for (unsigned t = 0; t < threads; t++)
 				used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%u-%u", t ? "," : "",
 							 t * per_thread + node * cores, t * per_thread + node * cores + cores - 1);
-			put(buf, "sys/devices/system/cpu/cpu%u/cache/index3/shared_cpu_list", cpu);
-			put("3", "sys/devices/system/cpu/cpu%u/cache/index3/level", cpu);
+			fx_put(fx_path("sys/devices/system/cpu/cpu%u/cache/index3/shared_cpu_list", cpu), 0644, "%s\n", buf);
+			fx_put(fx_path("sys/devices/system/cpu/cpu%u/cache/index3/level", cpu), 0644, "3\n");
 		}
 	}
 	if (!numa)
@@ -111,45 +61,43 @@ static void topology(unsigned nodes, unsigned cores, unsigned threads, bool l3, 
 		for (unsigned t = 0; t < threads; t++)
 			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%u-%u", t ? "," : "",
 						 t * per_thread + node * cores, t * per_thread + node * cores + cores - 1);
-		put(buf, "sys/devices/system/node/node%u/cpulist", node);
+		fx_put(fx_path("sys/devices/system/node/node%u/cpulist", node), 0644, "%s\n", buf);
 	}
 	snprintf(buf, sizeof(buf), "0-%u", nodes - 1);
-	put(buf, "sys/devices/system/node/online");
+	fx_put(fx_path("sys/devices/system/node/online"), 0644, "%s\n", buf);
 }
 
 static void thread(unsigned pid, unsigned tid, const char *comm, const char *all, const char *mask)
 {
 	char status[1024];
 
-	put(comm, "proc/%u/task/%u/comm", pid, tid);
+	fx_put(fx_path("proc/%u/task/%u/comm", pid, tid), 0644, "%s\n", comm);
 	snprintf(status, sizeof(status),
 		 "Name:\t%s\nState:\tS (sleeping)\nTgid:\t%u\nPid:\t%u\nCpus_allowed:\t%s\nCpus_allowed_list:\t%s", comm,
 		 pid, tid, mask, all);
-	put(status, "proc/%u/task/%u/status", pid, tid);
+	fx_put(fx_path("proc/%u/task/%u/status", pid, tid), 0644, "%s\n", status);
 	if (tid == pid) {
-		put(comm, "proc/%u/comm", pid);
-		put(status, "proc/%u/status", pid);
+		fx_put(fx_path("proc/%u/comm", pid), 0644, "%s\n", comm);
+		fx_put(fx_path("proc/%u/status", pid), 0644, "%s\n", status);
 	}
 }
 
 static void qemu(const char *vm, unsigned pid, unsigned vcpus, bool tcg, bool pidfile)
 {
-	char all[256] = "", path[4096], mask[256], name[32];
+	char all[256] = "", mask[256], name[32];
+	const char *path = fx_path("sys/devices/system/cpu/possible");
 	FILE *f;
 	unsigned n = 0;
 
-	snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/possible", root);
 	if (!(f = fopen(path, "r")) || !fgets(all, sizeof(all), f))
-		die("no %s: make the topology first", path);
+		fx_die("no %s: make the topology first", path);
 	fclose(f);
 	all[strcspn(all, "\n")] = '\0';
 	if (sscanf(all, "0-%u", &n) != 1 || n >= 32)
-		die("possible CPUs '%s': expected 0-N with N < 32", all);
+		fx_die("possible CPUs '%s': expected 0-N with N < 32", all);
 	snprintf(mask, sizeof(mask), "%0*x", (int)((n + 4) / 4), (unsigned)((1ull << (n + 1)) - 1));
-	if (pidfile) {
-		snprintf(name, sizeof(name), "%u", pid);
-		put(name, "run/libvirt/qemu/%s.pid", vm);
-	}
+	if (pidfile)
+		fx_put(fx_path("run/libvirt/qemu/%s.pid", vm), 0644, "%u\n", pid);
 	thread(pid, pid, "qemu-system-x86", all, mask);
 	thread(pid, pid + 1, "IO mon_iothread", all, mask);
 	for (unsigned i = 0; i < vcpus; i++) {
@@ -169,10 +117,10 @@ static bool flag(int argc, char **argv, const char *name)
 
 int main(int argc, char **argv)
 {
+	fx_init("sim-mkroot-pin", argc > 1 ? argv[1] : NULL);
 	if (argc < 3)
-		die("usage: sim-mkroot-pin DIR topology [NODES CORES THREADS] [--no-l3] [--no-nodes]\n"
+		fx_die("usage: sim-mkroot-pin DIR topology [NODES CORES THREADS] [--no-l3] [--no-nodes]\n"
 		    "       sim-mkroot-pin DIR qemu VM PID VCPUS [--tcg] [--no-pidfile]");
-	root = argv[1];
 	if (strcmp(argv[2], "topology") == 0) {
 		unsigned nodes = 2, cores = 4, threads = 2;
 		if (argc >= 6 && argv[3][0] != '-') {
@@ -181,12 +129,12 @@ int main(int argc, char **argv)
 			threads = (unsigned)atoi(argv[5]);
 		}
 		if (!nodes || !cores || !threads || nodes * cores * threads > 32)
-			die("bad topology %ux%ux%u (at most 32 CPUs)", nodes, cores, threads);
+			fx_die("bad topology %ux%ux%u (at most 32 CPUs)", nodes, cores, threads);
 		topology(nodes, cores, threads, !flag(argc, argv, "--no-l3"), !flag(argc, argv, "--no-nodes"));
 	} else if (strcmp(argv[2], "qemu") == 0 && argc >= 6) {
 		qemu(argv[3], (unsigned)atoi(argv[4]), (unsigned)atoi(argv[5]), flag(argc, argv, "--tcg"), !flag(argc, argv, "--no-pidfile"));
 	} else {
-		die("unknown command '%s'", argv[2]);
+		fx_die("unknown command '%s'", argv[2]);
 	}
 	return 0;
 }

@@ -1,7 +1,8 @@
 # [modules]: module unload/load through libkmod against the simulated kernel. The shim's
 # simkernel_modules.c intercepts libkmod's module syscalls (never forwarding them) and acts them out
 # with simmodules.c; mkroot_modules.c writes a tiny sim_* module tree with libkmod's indexes.
-add_executable(sim-mkroot-modules ${CMAKE_CURRENT_LIST_DIR}/mkroot_modules.c ${CMAKE_CURRENT_LIST_DIR}/simmodules.c)
+add_executable(sim-mkroot-modules ${CMAKE_CURRENT_LIST_DIR}/mkroot_modules.c ${CMAKE_CURRENT_LIST_DIR}/simmodules.c
+  ${CMAKE_CURRENT_LIST_DIR}/fixture_fs.c)
 target_sources(simkernel PRIVATE ${CMAKE_CURRENT_LIST_DIR}/simkernel_modules.c ${CMAKE_CURRENT_LIST_DIR}/simmodules.c)
 
 foreach(case

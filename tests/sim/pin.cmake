@@ -1,5 +1,5 @@
 # [pin]: vCPU and emulator thread pinning at 'started' against the simulated kernel.
-add_executable(sim-mkroot-pin ${CMAKE_CURRENT_LIST_DIR}/mkroot_pin.c)
+add_executable(sim-mkroot-pin ${CMAKE_CURRENT_LIST_DIR}/mkroot_pin.c ${CMAKE_CURRENT_LIST_DIR}/fixture_fs.c)
 target_sources(simkernel PRIVATE ${CMAKE_CURRENT_LIST_DIR}/simkernel_sched.c)
 
 foreach(case
