@@ -19,6 +19,8 @@ struct action_ctx {
 	const struct hookd_conf *conf;
 	const struct domain *dom; /* NULL while reverting from a journal alone */
 	const char *vm;
+	const char *xml; /* the domain XML as libvirt gave it (NULL when none: `hookd restore`) */
+	size_t xml_len;
 	bool describe; /* name devices in step descriptions (pci.ids costs ~20 ms: not on the hook's path) */
 	/* The other VMs' live journals, loaded under the global lock while steps apply or revert:
 	 * what a shared resource (hugepage pool, host CPU set) must keep for them. */

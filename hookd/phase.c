@@ -57,7 +57,7 @@ static int run_apply(struct action_ctx *ctx, enum phase ph, struct err *e)
 int phase_run(const struct hookd_conf *conf, const char *vm, const char *phase, const char *xml, size_t len,
 	      struct err *e)
 {
-	struct action_ctx ctx = { .conf = conf, .vm = vm };
+	struct action_ctx ctx = { .conf = conf, .vm = vm, .xml = xml, .xml_len = xml ? len : 0 };
 	struct domain *dom = NULL;
 	enum phase ph;
 	int code;

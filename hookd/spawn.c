@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -136,10 +137,10 @@ static void spawn_attrs(posix_spawnattr_t *at)
 	posix_spawnattr_setsigdefault(at, &all);
 }
 
-static void spawn_files(posix_spawn_file_actions_t *fa, int devnull, const int outp[2], const int errp[2])
+static void spawn_files(posix_spawn_file_actions_t *fa, int in, const int outp[2], const int errp[2])
 {
 	posix_spawn_file_actions_init(fa);
-	posix_spawn_file_actions_adddup2(fa, devnull, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(fa, in, STDIN_FILENO);
 	if (outp[1] >= 0) {
 		posix_spawn_file_actions_adddup2(fa, outp[1], STDOUT_FILENO);
 		posix_spawn_file_actions_adddup2(fa, errp[1], STDERR_FILENO);
@@ -164,25 +165,66 @@ static int kill_and_reap(pid_t pid, int pidfd, struct capture cap[2], int *statu
 	return 0;
 }
 
+/* The child's stdin: /dev/null, or a memory file holding input, read from its start. A file, not a
+ * pipe: a child that never reads it cannot block us on a full pipe, and it may read it twice. */
+static int open_input(const char *input, size_t len, struct err *e)
+{
+	int fd;
+
+	if (!input)
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	else
+		fd = memfd_create("hookd-stdin", MFD_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, -errno, "cannot open the command's stdin: %s", strerror(errno));
+	for (size_t done = 0; input && done < len;) {
+		ssize_t n = write(fd, input + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int r = n < 0 ? -errno : -EIO;
+
+			close(fd);
+			return err_set(e, r, "cannot write the command's stdin: %s", strerror(-r));
+		}
+		done += (size_t)n;
+	}
+	if (input && lseek(fd, 0, SEEK_SET) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return err_set(e, r, "cannot rewind the command's stdin: %s", strerror(-r));
+	}
+	return fd;
+}
+
 int spawn_run(char *const argv[], char *const env[], enum spawn_output out, unsigned timeout_ms,
 	      struct spawn_result *res, struct err *e)
 {
+	return spawn_run_input(argv, env, NULL, 0, out, timeout_ms, res, e);
+}
+
+int spawn_run_input(char *const argv[], char *const env[], const char *input, size_t input_len,
+		    enum spawn_output out, unsigned timeout_ms, struct spawn_result *res, struct err *e)
+{
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r = 0, pidfd;
 	struct capture cap[2] = { { .fd = -1 }, { .fd = -1 } };
-	_cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int in = -1;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	pid_t pid;
 
 	*res = (struct spawn_result){ .exit_code = -1, .timeout_ms = timeout_ms };
-	if (devnull < 0)
-		return err_set(e, -errno, "cannot open /dev/null: %s", strerror(errno));
+	in = open_input(input, input_len, e);
+	if (in < 0)
+		return in;
 	if (out == SPAWN_CAPTURE && ((r = open_pipe(outp, &cap[0])) < 0 || (r = open_pipe(errp, &cap[1])) < 0)) {
 		err_set(e, r, "cannot create a pipe: %s", strerror(-r));
 		close_write_ends(outp, errp);
 		goto out;
 	}
-	spawn_files(&fa, devnull, outp, errp);
+	spawn_files(&fa, in, outp, errp);
 	spawn_attrs(&at);
 	r = -posix_spawn(&pid, argv[0], &fa, &at, argv, env);
 	posix_spawn_file_actions_destroy(&fa);

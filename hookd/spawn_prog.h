@@ -1,8 +1,8 @@
 /* spawn_prog.h (not spawn.h: that name is POSIX's <spawn.h>, which hookd/ would shadow).
  * The one way hookd runs external programs (systemctl, [exec] commands): posix_spawn with an argv
- * array, never a shell; an explicit environment; stdin from /dev/null; output captured or sent to
- * hookd's stderr, never to its stdout (libvirt reads the hook's stdout for migrate and restore); a
- * timeout after which the child and its process group are killed. */
+ * array, never a shell; an explicit environment; stdin from /dev/null or given bytes; output captured
+ * or sent to hookd's stderr, never to its stdout (libvirt reads the hook's stdout for migrate and
+ * restore); a timeout after which the child and its process group are killed. */
 #ifndef HOOKD_SPAWN_PROG_H
 #define HOOKD_SPAWN_PROG_H
 
@@ -32,6 +32,9 @@ struct spawn_result {
  * -errno with e->msg when it could not be started. */
 int spawn_run(char *const argv[], char *const env[], enum spawn_output out, unsigned timeout_ms,
 	      struct spawn_result *res, struct err *e);
+/* The same, with input (len bytes; NULL: /dev/null) as the child's stdin. */
+int spawn_run_input(char *const argv[], char *const env[], const char *input, size_t input_len,
+		    enum spawn_output out, unsigned timeout_ms, struct spawn_result *res, struct err *e);
 bool spawn_ok(const struct spawn_result *res);
 /* "exit code 3", "killed by signal 9 (Killed)", "timed out after 500 ms (killed with its process
  * group)". Caller frees. */

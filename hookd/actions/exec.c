@@ -16,7 +16,9 @@
  * environment LC_ALL=C, PATH, HOME, HOOKD_VM, HOOKD_PHASE; their output goes to hookd's log (stderr
  * or syslog, per hookd.conf), never to stdout. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "journal.h"
 #include "log.h"
@@ -26,6 +28,8 @@
 extern const struct action_ops action_exec;
 
 #define MAX_TIMEOUT_S 3600u
+/* What runs a program without #! and without an ELF header: what execvp(3) falls back to. */
+#define FALLBACK_SHELL "/bin/sh"
 
 enum { CMD_PREPARE, CMD_STARTED, CMD_RELEASE, N_CMDS };
 static const char *const cmd_keys[N_CMDS] = { "prepare", "started", "release" };
@@ -46,6 +50,47 @@ static void exec_free(void *data)
 
 	for (int i = 0; i < N_CMDS; i++)
 		spawn_strv_free(c->argv[i]);
+}
+
+/* The interpreter of a "#!" line (the first word after it), or NULL. Caller frees. */
+static char *shebang_interpreter(const char *head)
+{
+	const char *s = head + 2;
+
+	s += strspn(s, " \t");
+	return strndup(s, strcspn(s, " \t\n")); /* a '\r' stays: the kernel looks for "bash\r" too */
+}
+
+/* Can path run as hookd would run it? Root-owned (or the caller's), not writable by group or others,
+ * executable, and a "#!" interpreter that exists. *needs_shell: neither "#!" nor ELF, so it runs
+ * through FALLBACK_SHELL. */
+static int check_program(const char *path, bool *needs_shell, struct err *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *interp = NULL;
+	char head[256] = "";
+	ssize_t n;
+	int r;
+
+	if (fd < 0)
+		return err_set(e, -errno, "'%s': %s", path, strerror(errno));
+	r = conf_check_owner(fd, path, e);
+	if (r < 0)
+		return r;
+	if (access(path, X_OK) < 0)
+		return err_set(e, -EACCES, "'%s' is not executable (chmod +x %s)", path, path);
+	n = read(fd, head, sizeof(head) - 1);
+	head[n > 0 ? n : 0] = '\0';
+	*needs_shell = !(n >= 2 && head[0] == '#' && head[1] == '!') && !(n >= 4 && memcmp(head, "\177ELF", 4) == 0);
+	if (n < 2 || head[0] != '#' || head[1] != '!')
+		return 0;
+	interp = shebang_interpreter(head);
+	if (interp[0] && interp[strlen(interp) - 1] == '\r')
+		return err_set(e, -ENOEXEC, "'%s': its #! line ends in a carriage return (DOS line ends): dos2unix it",
+			       path);
+	if (!interp[0] || access(interp, X_OK) < 0)
+		return err_set(e, -ENOEXEC, "'%s': its #! line names '%s', which is not an executable file", path, interp);
+	return 0;
 }
 
 static int exec_set(void *data, const char *key, const char *value, struct err *e)
@@ -83,34 +128,53 @@ static int exec_set(void *data, const char *key, const char *value, struct err *
 	return -ENOENT;
 }
 
+/* What will not run is refused when the file is read (`hookd check`), not when the VM starts. Bare
+ * names are looked up at plan time, in the hook's PATH. */
 static int exec_finish(void *data, struct err *e)
 {
 	struct exec_conf *c = data;
+	bool shell;
 
 	if (!c->argv[CMD_PREPARE] && !c->argv[CMD_STARTED] && !c->argv[CMD_RELEASE])
 		return err_set(e, -EINVAL, "expected at least one of prepare, started, release");
+	for (int i = 0; i < N_CMDS; i++) {
+		int r = c->argv[i] && c->argv[i][0][0] == '/' ? check_program(c->argv[i][0], &shell, e) : 0;
+
+		if (r < 0)
+			return err_prefix(e, r, "%s: ", cmd_keys[i]);
+	}
 	return 0;
 }
 
-/* The step value: "timeout=<ms>ms PROGRAM ARGS...", the program resolved in PATH. Journaled, so that
- * release runs exactly what prepare planned. */
+/* The step value: "timeout=<ms>ms PROGRAM ARGS...", the program resolved in PATH (behind
+ * FALLBACK_SHELL when it has no #! line). Journaled, so that release runs exactly what prepare planned. */
 static int command_value(const struct action_ctx *ctx, const struct exec_conf *c, int which, char **value,
 			 char **shown, struct err *e)
 {
 	char **argv = c->argv[which];
 	_cleanup_free_ char *prog = NULL, *joined = NULL;
-	char *saved0 = argv[0];
+	_cleanup_free_ char **run = NULL;
+	bool shell = false;
+	size_t n = 0, k = 0;
 	int r = spawn_find_program(argv[0], getenv("PATH"), &prog);
 
 	if (r < 0)
 		return err_set(e, -ENOENT, "%s: '%s' %s", cmd_keys[which], argv[0],
 			       strchr(argv[0], '/') ? "is not an executable file" : "not found in PATH");
-	argv[0] = prog;
-	joined = spawn_argv_join(argv);
-	argv[0] = saved0;
+	r = check_program(prog, &shell, e);
+	if (r < 0)
+		return err_prefix(e, r, "%s: ", cmd_keys[which]);
+	while (argv[n])
+		n++;
+	run = xcalloc(n + 2, sizeof(*run));
+	if (shell)
+		run[k++] = (char *)FALLBACK_SHELL;
+	run[k++] = prog;
+	for (size_t i = 1; i <= n; i++)
+		run[k++] = argv[i];
+	joined = spawn_argv_join(run);
 	*value = xasprintf("timeout=%ums %s", c->timeout_ms ? c->timeout_ms : ctx->conf->timeout_ms, joined);
-	*shown = joined;
-	joined = NULL;
+	*shown = xasprintf("%s`%s", joined, shell ? " (no #! line: run by " FALLBACK_SHELL ", as execvp(3) would)" : "");
 	return 0;
 }
 
@@ -128,7 +192,7 @@ static int exec_plan(const struct action_ctx *ctx, const void *data, enum phase 
 		if (r < 0)
 			return r;
 		st = plan_add(p, &action_exec, "on-release", "release", value,
-			      xasprintf("on release run `%s` (HOOKD_PHASE=release, up to %u ms): it runs when this step is undone, in reverse section order, also during a rollback if this section's prepare command or a later step fails",
+			      xasprintf("on release run `%s (HOOKD_PHASE=release, up to %u ms): it runs when this step is undone, in reverse section order, also during a rollback if this section's prepare command or a later step fails",
 					shown, t));
 		st->shared = true; /* a command, not a resource: other VMs may run the same one */
 		free(value), free(shown);
@@ -141,7 +205,7 @@ static int exec_plan(const struct action_ctx *ctx, const void *data, enum phase 
 		if (r < 0)
 			return r;
 		st = plan_add(p, &action_exec, "run", cmd_keys[which], value,
-			      xasprintf("run `%s` (HOOKD_PHASE=%s, up to %u ms; a non-zero exit or the timeout fails the %s)",
+			      xasprintf("run `%s (HOOKD_PHASE=%s, up to %u ms; a non-zero exit or the timeout fails the %s)",
 					shown, cmd_keys[which], t, phase == PHASE_PREPARE ? "prepare" : "start"));
 		st->revertible = false; /* nothing of its own to undo: `release =` is the undo */
 		st->shared = true;
@@ -189,7 +253,7 @@ static int run_command(const struct action_ctx *ctx, const char *phase, const ch
 	int r = parse_value(value, &t, &argv, e);
 
 	if (r == 0)
-		r = spawn_run(argv, env, SPAWN_CAPTURE, t, &res, e);
+		r = spawn_run_input(argv, env, ctx->xml, ctx->xml_len, SPAWN_CAPTURE, t, &res, e);
 	if (r == 0) {
 		log_output(phase, argv[0], "stdout", res.out, res.out_cut);
 		log_output(phase, argv[0], "stderr", res.err, res.err_cut);

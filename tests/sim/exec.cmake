@@ -7,6 +7,9 @@ foreach(case
     timeout_kills_process_group
     plan_says_when_commands_run
     bad_values_name_file_and_line
-    hook_never_writes_stdout)
+    hook_never_writes_stdout
+    commands_read_domain_xml_on_stdin
+    file_without_shebang_runs_by_shell
+    check_refuses_what_will_not_run)
   hookd_sim_test(sim_exec_${case} test_exec.sh ${case})
 endforeach()

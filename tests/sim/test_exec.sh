@@ -192,6 +192,61 @@ case_bad_values_name_file_and_line() {
 	expect_eq "$(execlog)" "" "nothing ran: the plan failed first"
 }
 
+# libvirt gives the hook the domain XML on stdin; every [exec] command gets it too, on each phase.
+case_commands_read_domain_xml_on_stdin() {
+	setup "[exec]\nprepare = $T/bin/xmlin p\nstarted = $T/bin/xmlin s\nrelease = $T/bin/xmlin r\n"
+	printf '#!/bin/bash\nprintf "%%s %%s|" "$1" "$(grep -o "<uuid>[^<]*" | cut -c7-)" >>%s/exec.log\n' "$T" >"$T/bin/xmlin"
+	chmod 0755 "$T/bin/xmlin"
+	for p in prepare started; do run $p; expect_rc 0 $p; done
+	set +e
+	sim env PATH="$XPATH" HOOKD_CONF="$T/hookd.conf" "$HOOKD_HOOK" win11 release end - <"$T/win11.xml" >/dev/null 2>&1
+	set -e
+	expect_eq "$(execlog)" "p $UUID|s $UUID|r $UUID|" "prepare, started and release each read the domain XML"
+	run prepare
+	hookd restore win11
+	expect_rc 0 "restore without XML"
+	expect_in "$(execlog)" "|p $UUID|r |" "restore has no XML: the release command reads an empty stdin"
+}
+
+# An executable without #! (a script written for bash's ENOEXEC fallback, or an empty `touch`ed
+# placeholder) runs through /bin/sh, as execvp does, and the plan says so; check refuses what cannot run.
+case_file_without_shebang_runs_by_shell() {
+	setup "[exec]\nprepare = $T/bin/noshebang p\nrelease = $T/bin/empty\n"
+	printf '# debugging\necho "noshebang $1" >>%s/exec.log\n' "$T" >"$T/bin/noshebang"
+	: >"$T/bin/empty"
+	chmod 0755 "$T/bin/noshebang" "$T/bin/empty"
+	hookd check win11
+	expect_rc 0 "check accepts files without #!"
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_in "$OUT" "run \`/bin/sh $T/bin/noshebang p\` (no #! line: run by /bin/sh" "the plan names the interpreter"
+	run prepare
+	expect_rc 0 "prepare runs a script without #!"
+	run release
+	expect_rc 0 "release runs an empty placeholder"
+	expect_eq "$(execlog)" "noshebang p" "the script ran once"
+	expect_nojournal
+}
+
+case_check_refuses_what_will_not_run() {
+	setup "[exec]\nprepare = rec\n"
+	printf '#!/bin/no-such-shell\n' >"$T/bin/badint"
+	printf '#!/bin/bash\r\necho\r\n' >"$T/bin/dos"
+	printf '#!/bin/sh\n' >"$T/bin/gw" >"$T/bin/noexec"
+	chmod 0755 "$T/bin/badint" "$T/bin/dos"; chmod 0775 "$T/bin/gw"; chmod 0644 "$T/bin/noexec"
+	while IFS='|' read -r ini want; do
+		printf '%b' "$ini" >"$T/hooks.d/win11.ini"
+		hookd check win11
+		expect_rc 2 "check refuses: $want"
+		expect_in "$ERR" "$want" "message for $want"
+	done <<-EOF
+		[exec]\nprepare = $T/qemu.d/gone.sh x\n|win11.ini:1: [exec]: prepare: '$T/qemu.d/gone.sh': No such file
+		[exec]\nrelease = $T/bin/badint\n|release: '$T/bin/badint': its #! line names '/bin/no-such-shell', which is not an executable file
+		[exec]\nprepare = $T/bin/dos\n|its #! line ends in a carriage return (DOS line ends): dos2unix it
+		[exec]\nprepare = $T/bin/gw\n|refusing a file writable by group or others
+		[exec]\nprepare = $T/bin/noexec\n|is not executable
+	EOF
+}
+
 # Through the hook executable as libvirtd runs it: the commands' output never reaches the hook's stdout.
 case_hook_never_writes_stdout() {
 	setup "[exec]\nprepare = rec p\nstarted = rec s\nrelease = rec r\n" stderr
