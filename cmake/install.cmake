@@ -1,8 +1,8 @@
 # Install layout and Debian package (CPack). Included from the top CMakeLists.txt, which already
-# installs the executables (hook `qemu` and `hookd-apply` to <libexecdir>/hookd, `hookd` to sbin)
-# and the man pages.
+# installs the executables (the hook `hookd-qemu`, its worker `hookd-apply` and the CLI `hookd`, all
+# in sbin: see HOOKD_HOOK_PATH there for why) and the man pages.
 #
-#   <prefix>/libexec/hookd/qemu           the hook          /etc/libvirt/hooks/qemu -> it
+#   <prefix>/sbin/hookd-qemu              the hook          /etc/libvirt/hooks/qemu -> it
 #   /etc/hookd/hookd.conf                 never overwritten /etc/hookd/hooks.d/  (empty)
 #   <prefix>/share/doc/hookd/examples/    hooks.d examples  (never into /etc/hookd/hooks.d)
 #   <prefix>/share/bash-completion/completions/hookd
@@ -41,11 +41,15 @@ install(FILES ${HOOKD_DATA}/bash-completion-hookd
 install(FILES ${HOOKD_DATA}/tmpfiles.d-hookd.conf
   DESTINATION ${HOOKD_TMPFILESDIR} RENAME hookd.conf)
 
-# /etc/libvirt/hooks/qemu -> <prefix>/libexec/hookd/qemu; a foreign hook is never replaced.
+# /etc/libvirt/hooks/qemu -> <prefix>/sbin/hookd-qemu; a foreign hook is never replaced. A link to
+# where 0.1.0 put the hook (<prefix>/libexec/hookd/qemu, denied by libvirtd's AppArmor profile) is
+# hookd's own: it is repointed, never left dangling.
 install(CODE "
-  set(_target \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBEXECDIR}/hookd/qemu\")
+  set(_target \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SBINDIR}/${HOOKD_HOOK_NAME}\")
+  set(_legacy \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBEXECDIR}/hookd/qemu\")
   set(_link \"\$ENV{DESTDIR}${HOOKD_HOOK_LINK}\")
   set(_ours FALSE)
+  set(_was \"\")
   if(IS_SYMLINK \"\${_link}\")
     file(READ_SYMLINK \"\${_link}\" _was)
     if(_was STREQUAL _target)
@@ -54,6 +58,19 @@ install(CODE "
   endif()
   if(_ours)
     message(STATUS \"Up-to-date: \${_link} -> \${_target}\")
+  elseif(_was STREQUAL _legacy)
+    file(REMOVE \"\${_link}\")
+    file(CREATE_LINK \"\${_target}\" \"\${_link}\" SYMBOLIC)
+    list(APPEND CMAKE_INSTALL_MANIFEST_FILES \"\${_link}\")
+    message(STATUS \"Repointed: \${_link} -> \${_target} (was \${_legacy}, which libvirtd's AppArmor profile denies)\")
+    foreach(_f qemu hookd-apply)
+      file(REMOVE \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBEXECDIR}/hookd/\${_f}\")
+    endforeach()
+    set(_old \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBEXECDIR}/hookd\")
+    file(GLOB _left \"\${_old}/*\")
+    if(IS_DIRECTORY \"\${_old}\" AND NOT _left)
+      file(REMOVE_RECURSE \"\${_old}\")
+    endif()
   elseif(EXISTS \"\${_link}\" OR IS_SYMLINK \"\${_link}\")
     message(STATUS \"Skipped: \${_link} is another hook; left as it is. \"
       \"Run `hookd install --chain` to have libvirt run hookd and then that hook.\")
@@ -100,12 +117,13 @@ else()
   endif()
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libvirt-daemon-system")
-if(DEFINED HOOKD_LIBEXEC AND NOT HOOKD_LIBEXEC STREQUAL "${CPACK_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBEXECDIR}/hookd")
-  message(WARNING "HOOKD_LIBEXEC is ${HOOKD_LIBEXEC}, but the Debian package installs the hook in "
-    "${CPACK_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBEXECDIR}/hookd: the packaged `hookd install` would "
-    "link a missing file. Configure a fresh build dir with -DCMAKE_INSTALL_PREFIX=/usr to package.")
+set(HOOKD_PKG_HOOK "${CPACK_PACKAGING_INSTALL_PREFIX}/${CMAKE_INSTALL_SBINDIR}/${HOOKD_HOOK_NAME}")
+set(HOOKD_PKG_LEGACY_HOOK "${CPACK_PACKAGING_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBEXECDIR}/hookd/qemu")
+if(NOT HOOKD_HOOK_PATH STREQUAL HOOKD_PKG_HOOK)
+  message(WARNING "The hook is compiled in as ${HOOKD_HOOK_PATH}, but the Debian package installs it "
+    "as ${HOOKD_PKG_HOOK}: the packaged `hookd install` would link a missing file. Configure a fresh "
+    "build dir with -DCMAKE_INSTALL_PREFIX=/usr to package.")
 endif()
-set(HOOKD_PKG_HOOK "${CPACK_PACKAGING_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBEXECDIR}/hookd/qemu")
 set(HOOKD_PKG_TMPFILES "${CPACK_PACKAGING_INSTALL_PREFIX}/${HOOKD_TMPFILESDIR}/hookd.conf")
 foreach(script postinst prerm postrm conffiles)
   configure_file(${HOOKD_DATA}/debian/${script}.in ${CMAKE_BINARY_DIR}/debian/${script} @ONLY)

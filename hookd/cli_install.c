@@ -17,6 +17,19 @@ static bool is_ours(const char *path, const char *hook)
 	return realpath(path, a) && realpath(hook, b) && strcmp(a, b) == 0;
 }
 
+/* Is path hookd 0.1.0's link (to <libexec>/hookd/qemu, which libvirtd's AppArmor profile denies)?
+ * An upgrade removed or left that file; either way the link is ours to repoint. */
+static bool is_legacy(const char *path, const char *legacy)
+{
+	char target[PATH_MAX];
+	ssize_t n = legacy ? readlink(path, target, sizeof(target) - 1) : -1;
+
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, legacy) == 0;
+}
+
 /* Appends `chain = PATH` to hookd.conf (creating it root-only writable), unless it is set already. */
 static int record_chain(const struct hookd_conf *conf, const char *conf_path, const char *chained)
 {
@@ -81,11 +94,39 @@ static void describe_foreign(const char *path)
 		fclose(f);
 }
 
+/* A hook that is not hookd's: refused, or with --chain kept aside and recorded to run after hookd.
+ * Returns 0 when path is free for hookd's link, else an exit status. */
+static int keep_foreign(const struct hookd_conf *conf, const struct install_opts *o, const char *path)
+{
+	_cleanup_free_ char *kept = xasprintf("%s/qemu.before-hookd", o->hooks_dir);
+
+	if (!o->chain) {
+		fprintf(stderr, "hookd: %s is another hook; refusing to replace it.\n", path);
+		describe_foreign(path);
+		fprintf(stderr, "hookd can keep it and run it after its own steps, with the same arguments and input:\n"
+				"  hookd install --chain\n");
+		return 2;
+	}
+	if (access(kept, F_OK) == 0) {
+		fprintf(stderr, "hookd: %s exists already; move it away first\n", kept);
+		return 1;
+	}
+	if (record_chain(conf, o->conf_path, kept) < 0)
+		return 1;
+	if (rename(path, kept) < 0) {
+		fprintf(stderr, "hookd: cannot move %s to %s: %s\n", path, kept, strerror(errno));
+		return 1;
+	}
+	printf("Kept the previous hook as %s; hookd runs it after its own steps (chain = in %s).\n", kept,
+	       o->conf_path);
+	return 0;
+}
+
 int install_run(const struct hookd_conf *conf, const struct install_opts *o)
 {
 	_cleanup_free_ char *path = xasprintf("%s/qemu", o->hooks_dir);
-	_cleanup_free_ char *kept = xasprintf("%s/qemu.before-hookd", o->hooks_dir);
 	struct stat st;
+	int r;
 
 	if (access(o->hook, X_OK) < 0) {
 		fprintf(stderr, "hookd: %s: %s (is hookd installed?)\n", o->hook, strerror(errno));
@@ -96,25 +137,16 @@ int install_run(const struct hookd_conf *conf, const struct install_opts *o)
 			printf("%s already runs hookd.\n", path);
 			return o->reload ? reload_libvirt(conf) : 0;
 		}
-		if (!o->chain) {
-			fprintf(stderr, "hookd: %s is another hook; refusing to replace it.\n", path);
-			describe_foreign(path);
-			fprintf(stderr, "hookd can keep it and run it after its own steps, with the same arguments and input:\n"
-					"  hookd install --chain\n");
-			return 2;
+		if (is_legacy(path, o->legacy)) {
+			if (unlink(path) < 0) {
+				fprintf(stderr, "hookd: cannot replace %s: %s\n", path, strerror(errno));
+				return 1;
+			}
+			printf("Replacing %s -> %s: libvirtd's AppArmor profile does not let it run that path.\n",
+			       path, o->legacy);
+		} else if ((r = keep_foreign(conf, o, path)) != 0) {
+			return r;
 		}
-		if (access(kept, F_OK) == 0) {
-			fprintf(stderr, "hookd: %s exists already; move it away first\n", kept);
-			return 1;
-		}
-		if (record_chain(conf, o->conf_path, kept) < 0)
-			return 1;
-		if (rename(path, kept) < 0) {
-			fprintf(stderr, "hookd: cannot move %s to %s: %s\n", path, kept, strerror(errno));
-			return 1;
-		}
-		printf("Kept the previous hook as %s; hookd runs it after its own steps (chain = in %s).\n", kept,
-		       o->conf_path);
 	} else if (mkdir(o->hooks_dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "hookd: cannot create %s: %s\n", o->hooks_dir, strerror(errno));
 		return 1;

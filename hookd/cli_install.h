@@ -8,7 +8,8 @@
 
 struct install_opts {
 	const char *hooks_dir; /* libvirt's hooks directory (default /etc/libvirt/hooks) */
-	const char *hook;      /* hookd's hook executable (default <libexec>/hookd/qemu) */
+	const char *hook;      /* hookd's hook executable (default <sbin>/hookd-qemu) */
+	const char *legacy;    /* where 0.1.0 put it: a link there is hookd's, to repoint (or NULL) */
 	const char *conf_path; /* the hookd.conf to record `chain =` in */
 	bool chain;            /* keep a foreign hook and run it after hookd's steps */
 	bool reload;           /* SIGHUP libvirtd so that it notices the new hook */

@@ -406,7 +406,8 @@ static int cmd_install(struct cli *c, int argc, char **argv)
 	if (!o.hooks_dir)
 		o.hooks_dir = "/etc/libvirt/hooks";
 	if (!o.hook)
-		o.hook = HOOKD_LIBEXEC "/qemu";
+		o.hook = HOOKD_HOOK_PATH;
+	o.legacy = HOOKD_LEGACY_HOOK_PATH;
 	o.conf_path = c->conf_path ? c->conf_path : HOOKD_CONF_FILE;
 	return install_run(&c->conf, &o);
 }

@@ -1,4 +1,4 @@
-/* The libvirt hook, /etc/libvirt/hooks/qemu -> /usr/libexec/hookd/qemu:  qemu VM OP SUBOP EXTRA
+/* The libvirt hook, /etc/libvirt/hooks/qemu -> /usr/sbin/hookd-qemu:  qemu VM OP SUBOP EXTRA
  * with the domain XML on stdin. Most calls concern VMs without an INI file, so this front links only
  * libc and (static) inih and decides cheaply; real work is done by hookd-apply, exec'd beside it with
  * the same argv and the untouched stdin. Nothing is ever written to stdout: for migrate and restore

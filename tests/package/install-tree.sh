@@ -29,14 +29,15 @@ expect() {
 
 layout() { # DESTDIR PREFIX
 	local D=$1 P=$2
-	expect "$D$P/libexec/hookd/qemu" file 755
-	expect "$D$P/libexec/hookd/hookd-apply" file 755
+	expect "$D$P/sbin/hookd-qemu" file 755
+	expect "$D$P/sbin/hookd-apply" file 755
 	expect "$D$P/sbin/hookd" file 755
+	check "nothing under $P/libexec (libvirtd's AppArmor profile may not exec there)" [ ! -e "$D$P/libexec" ]
 	expect "$D/etc/hookd/hookd.conf" file 644
 	expect "$D/etc/hookd/hooks.d" dir 755
 	expect "$D/etc/libvirt/hooks/qemu" link -
-	check "hook link -> $P/libexec/hookd/qemu" [ "$(readlink "$D/etc/libvirt/hooks/qemu")" = "$P/libexec/hookd/qemu" ]
-	for m in man8/hookd.8 man5/hookd.conf.5 man5/hookd.ini.5; do
+	check "hook link -> $P/sbin/hookd-qemu" [ "$(readlink "$D/etc/libvirt/hooks/qemu")" = "$P/sbin/hookd-qemu" ]
+	for m in man8/hookd.8 man8/hookd-qemu.8 man8/hookd-apply.8 man5/hookd.conf.5 man5/hookd.ini.5; do
 		expect "$D$P/share/man/$m" file 644
 	done
 	check "man page has the version" grep -q "$VERSION" "$D$P/share/man/man8/hookd.8"
@@ -80,8 +81,18 @@ check "install points to hookd install --chain" grep -q "another hook.*hookd ins
 
 echo "== again over our own link (reinstall)"
 do_install "$W/opt" /opt/hookd || ko "reinstall"
-check "own link left as it is" grep -q "Up-to-date: $W/opt/etc/libvirt/hooks/qemu -> /opt/hookd/libexec/hookd/qemu" "$W/install.log"
-check "own link still ours" [ "$(readlink "$W/opt/etc/libvirt/hooks/qemu")" = /opt/hookd/libexec/hookd/qemu ]
+check "own link left as it is" grep -q "Up-to-date: $W/opt/etc/libvirt/hooks/qemu -> /opt/hookd/sbin/hookd-qemu" "$W/install.log"
+check "own link still ours" [ "$(readlink "$W/opt/etc/libvirt/hooks/qemu")" = /opt/hookd/sbin/hookd-qemu ]
+
+echo "== upgrade over a 0.1.0 install (hook in libexec/hookd, which libvirtd's AppArmor profile denies)"
+D=$W/up
+mkdir -p "$D/etc/libvirt/hooks" "$D/usr/libexec/hookd"
+cp "$BUILD/hookd-qemu" "$D/usr/libexec/hookd/qemu"; cp "$BUILD/hookd-apply" "$D/usr/libexec/hookd/hookd-apply"
+ln -s /usr/libexec/hookd/qemu "$D/etc/libvirt/hooks/qemu"
+do_install "$D" /usr || { cat "$W/install.log"; ko "cmake --install over 0.1.0"; }
+check "0.1.0 link repointed to /usr/sbin/hookd-qemu" [ "$(readlink "$D/etc/libvirt/hooks/qemu")" = /usr/sbin/hookd-qemu ]
+check "install says it repointed the link" grep -q "Repointed: $D/etc/libvirt/hooks/qemu -> /usr/sbin/hookd-qemu" "$W/install.log"
+check "0.1.0's libexec/hookd removed" [ ! -e "$D/usr/libexec/hookd" ]
 
 echo "== a dangling foreign symlink is foreign too"
 D=$W/dangle

@@ -45,6 +45,15 @@ fresh_install_and_again)
 	expect_eq "$rc" 0 "second install exit code"
 	grep -q "already runs hookd" "$T/out" && ok "second install says so" || fail "$(cat "$T/out")"
 	;;
+upgrade_repoints_the_0_1_0_link)
+	# hookd 0.1.0 linked /etc/libvirt/hooks/qemu to /usr/libexec/hookd/qemu, which libvirtd's
+	# AppArmor profile does not let it exec: that link is hookd's own, repointed (never refused)
+	mkdir -p "$H"; ln -s /usr/libexec/hookd/qemu "$H/qemu"
+	rc=0; install_cmd >"$T/out" 2>&1 || rc=$?
+	expect_eq "$rc" 0 "install exit code"
+	expect_eq "$(readlink "$H/qemu")" "$HOOKD_HOOK" "0.1.0 link repointed at the hook"
+	expect_in "$(cat "$T/out")" "AppArmor" "says why it replaced the link"
+	;;
 foreign_hook_is_refused)
 	foreign
 	sum=$(md5sum <"$H/qemu")

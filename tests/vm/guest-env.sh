@@ -39,7 +39,7 @@ else
 fi
 modprobe -r vfio-pci vfio_iommu_type1 2>/dev/null
 
-for b in /usr/sbin/hookd /usr/libexec/hookd/qemu /usr/libexec/hookd/hookd-apply; do
+for b in /usr/sbin/hookd /usr/sbin/hookd-qemu /usr/sbin/hookd-apply; do
   if [ -x $b ]; then
     out=$($b </dev/null 2>&1); rc=$?
     case "$out" in *"error while loading shared libraries"*) fail "env_binary $b: $out" ;;

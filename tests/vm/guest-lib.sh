@@ -6,18 +6,19 @@ fail() { F=$((F+1)); echo "@@T FAIL $*"; }
 info() { echo "@@T INFO $*"; }
 show() { sed 's/^/@@T INFO   | /' "$@"; }   # quote a file (stderr of a run, ...) into the log
 
-LIBEXEC=/usr/libexec/hookd
-HOOK=$LIBEXEC/qemu
-CLI=/usr/sbin/hookd
+SBIN=/usr/sbin
+HOOK=$SBIN/hookd-qemu
+APPLY=$SBIN/hookd-apply
+CLI=$SBIN/hookd
 mkdir -p /etc/hookd/hooks.d
-# rig.sh passes the paths compiled into this build (HOOKD_CONF_FILE, HOOKD_LIBEXEC_DIR) and any
+# rig.sh passes the paths compiled into this build (HOOKD_CONF_FILE, HOOKD_HOOK_PATH) and any
 # --env of the test; a build configured with other paths is led to the same files.
 [ -f /hookd-test/env ] && . /hookd-test/env
 if [ -n "${HOOKD_CONF_FILE:-}" ] && [ "$HOOKD_CONF_FILE" != /etc/hookd/hookd.conf ]; then
   mkdir -p "$(dirname "$HOOKD_CONF_FILE")"; ln -sf /etc/hookd/hookd.conf "$HOOKD_CONF_FILE"
 fi
-if [ -n "${HOOKD_LIBEXEC_DIR:-}" ] && [ "$HOOKD_LIBEXEC_DIR" != $LIBEXEC ] && [ ! -e "$HOOKD_LIBEXEC_DIR" ]; then
-  mkdir -p "$(dirname "$HOOKD_LIBEXEC_DIR")"; ln -s $LIBEXEC "$HOOKD_LIBEXEC_DIR"
+if [ -n "${HOOKD_HOOK_PATH:-}" ] && [ "$HOOKD_HOOK_PATH" != $HOOK ] && [ ! -e "$HOOKD_HOOK_PATH" ]; then
+  mkdir -p "$(dirname "$HOOKD_HOOK_PATH")"; ln -s $HOOK "$HOOKD_HOOK_PATH"
 fi
 
 # write_conf FILE LOG [TIMEOUT_S]: hookd.conf acting on the guest's real /sys (root = /)

@@ -46,7 +46,7 @@ hook() {
 }
 
 # ---------------------------------------------------------------- preconditions
-for b in $HOOK $LIBEXEC/hookd-apply $CLI; do [ -x $b ] || { fail "setup: $b missing"; }; done
+for b in $HOOK $APPLY $CLI; do [ -x $b ] || { fail "setup: $b missing"; }; done
 G=$(grp $GPU)
 info "kernel $(uname -r); GPU group $G: $(ls /sys/kernel/iommu_groups/$G/devices | tr '\n' ' ')"
 [ "$(grp $AUD)" = "$G" ] || fail "setup: $AUD not in the GPU's group $G (in $(grp $AUD))"
