@@ -13,6 +13,9 @@
 #   --bin P[:G]       executable + its ldd libraries; G defaults to /usr/local/bin/<name>
 #   --file S:G        plain file copied to guest path G
 #   --env K=V         line put into /hookd-test/env (the test may source it)
+#   --stage FILE      bash file sourced while the initramfs is staged (after --bin/--file), with
+#                     $STAGE (the guest's root) and put_bin SRC DEST (an executable + its ldd libs)
+#   --append STR      more guest kernel command line (the guest test reads /proc/cmdline)
 #   --require NAME    pass only if the guest printed "@@T PASS NAME" (repeatable)
 #   --work DIR        where the initramfs and serial log go (default $CACHE/work)
 #   --timeout SEC     host-side wall-clock limit for QEMU (default 300)
@@ -36,6 +39,8 @@ REQUIRE=()
 BINS=()
 FILES=()
 ENVS=()
+STAGES=()
+APPEND=""
 # Modules the guest may load; their dependency closure (softdeps included) is added.
 MODULES="vfio vfio_pci vfio_pci_core vfio_iommu_type1 iommufd irqbypass pci_stub \
 bochs snd_hda_intel snd_hda_codec_generic e1000e"
@@ -49,6 +54,8 @@ while [ $# -gt 0 ]; do
     --bin) BINS+=("$2"); shift 2 ;;
     --file) FILES+=("$2"); shift 2 ;;
     --env) ENVS+=("$2"); shift 2 ;;
+    --stage) STAGES+=("$2"); shift 2 ;;
+    --append) APPEND="$APPEND $2"; shift 2 ;;
     --require) REQUIRE+=("$2"); shift 2 ;;
     --work) WORK=$2; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
@@ -202,6 +209,10 @@ build_initramfs() {
     [ -e "${x%%:*}" ] || die "no such file: ${x%%:*}"
     mkdir -p "$STAGE$(dirname "${x#*:}")"; cp -L "${x%%:*}" "$STAGE${x#*:}"
   done
+  for x in ${STAGES[@]+"${STAGES[@]}"}; do
+    # shellcheck source=/dev/null
+    . "$x" || die "staging $x failed"
+  done
   INITRD=$WORK/initrd.cpio.gz
   (cd "$STAGE" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 >"$INITRD"
   rm -rf "$STAGE"
@@ -252,7 +263,7 @@ boot() {
     -device pcie-root-port,id=rp2,bus=pcie.0,addr=0x1c.1,chassis=2,slot=2
     -device e1000e,id=nic,bus=rp2,addr=0x0
     -kernel "$VMLINUZ" -initrd "$INITRD" -no-reboot
-    -append "console=ttyS0,115200 intel_iommu=on iommu=pt panic=-1 loglevel=4 hookd_vm.timeout=$((TIMEOUT > 60 ? TIMEOUT - 30 : TIMEOUT / 2))")
+    -append "console=ttyS0,115200 intel_iommu=on iommu=pt panic=-1 loglevel=4 hookd_vm.timeout=$((TIMEOUT > 60 ? TIMEOUT - 30 : TIMEOUT / 2))$APPEND")
   echo "${cmd[*]}" >"$LOG.cmd"
   log "boot accel=$accel mem=$MEM smp=$SMP timeout=${TIMEOUT}s serial=$LOG"
   T0=$(date +%s.%N); T_INIT=""; T_RES=""
