@@ -1,6 +1,7 @@
 /* hookd devices: every PCI device by IOMMU group, GPUs and their companions marked, and for each
- * group whether [vfio] can take it as it is. The rule is the vfio action's: every endpoint of the
- * group (PCI bridges, class 0x0604, excluded) must be a function of one slot. Read-only. */
+ * group whether [vfio] can take it as it is: iommu_group_judge (iommu.h) for the group's GPU (or
+ * first endpoint) with its slot's functions, as `[vfio] devices = GPU, companions = yes` would ask,
+ * while the VMs of the live journals run. Read-only. */
 #include "cli_devices.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine.h"
+#include "iommu.h"
 #include "pci.h"
 #include "sysfs.h"
 
@@ -24,14 +27,16 @@ struct dev {
 	char *driver;                   /* NULL when unbound */
 	unsigned group;                 /* NO_GROUP when the device has none (IOMMU off) */
 	bool boot_vga, gpu, bridge;
+	bool blocks;         /* keeps the group from vfio (iommu_group_judge) */
+	char *held_by;       /* the other VM holding it, or NULL */
 	size_t companion_of; /* the GPU whose slot this function shares, or NONE */
 };
 
-/* One IOMMU group, the devices v[lo..hi), judged by the vfio action's rule. */
+/* One IOMMU group, the devices v[lo..hi), judged by iommu_group_judge. */
 struct verdict {
 	size_t lo, hi;
 	size_t primary;    /* the group's GPU, else its first endpoint that is no bridge; NONE when none */
-	size_t n_blockers; /* endpoints outside the primary's slot */
+	size_t n_blockers; /* members that keep the group from vfio (host driver, another VM) */
 	size_t chipset;    /* a host or ISA (LPC) bridge among the endpoints: the host needs it; or NONE */
 	bool passable, all_vfio;
 };
@@ -139,7 +144,36 @@ static bool is_vfio(const struct dev *d)
 	return d->driver && strcmp(d->driver, "vfio-pci") == 0;
 }
 
-static void judge(const struct devlist *l, size_t lo, size_t hi, struct verdict *vd)
+/* Marks the members iommu_group_judge finds blocking, asking for the primary's slot. */
+static int judge_group(struct devlist *l, const char *root, const struct engine_others *o, struct verdict *vd,
+		       struct err *e)
+{
+	_cleanup_free_ struct pciaddr *slot = xcalloc(vd->hi - vd->lo, sizeof(*slot));
+	struct iommu_verdict iv;
+	size_t n = 0;
+	int r;
+
+	for (size_t i = vd->lo; i < vd->hi; i++)
+		if (!l->v[i].bridge && pciaddr_same_slot(&l->v[i].a, &l->v[vd->primary].a))
+			slot[n++] = l->v[i].a;
+	r = iommu_group_judge(root, l->v[vd->lo].group, slot, n, o->v, o->n, &iv, e);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < iv.n; k++)
+		for (size_t i = vd->lo; i < vd->hi; i++) {
+			if (!pciaddr_equal(&l->v[i].a, &iv.members[k].addr))
+				continue;
+			l->v[i].blocks = iommu_member_blocks(&iv.members[k]);
+			l->v[i].held_by = iv.members[k].held_by ? xstrdup(iv.members[k].held_by) : NULL;
+		}
+	vd->n_blockers = iv.n_blockers;
+	vd->passable = iv.n_blockers == 0;
+	iommu_verdict_free(&iv);
+	return 0;
+}
+
+static int judge(struct devlist *l, const char *root, const struct engine_others *o, size_t lo, size_t hi,
+		 struct verdict *vd, struct err *e)
 {
 	*vd = (struct verdict){ .lo = lo, .hi = hi, .primary = NONE, .chipset = NONE, .all_vfio = true };
 	for (size_t i = lo; i < hi && vd->primary == NONE; i++)
@@ -150,19 +184,17 @@ static void judge(const struct devlist *l, size_t lo, size_t hi, struct verdict 
 			vd->primary = i;
 	if (vd->primary == NONE || l->v[lo].group == NO_GROUP) {
 		vd->all_vfio = false;
-		return;
+		return 0;
 	}
 	for (size_t i = lo; i < hi; i++) {
 		if (l->v[i].bridge)
 			continue;
-		if (!pciaddr_same_slot(&l->v[i].a, &l->v[vd->primary].a))
-			vd->n_blockers++;
 		if (!is_vfio(&l->v[i]))
 			vd->all_vfio = false;
 		if ((l->v[i].class == 0x0600 || l->v[i].class == 0x0601) && vd->chipset == NONE)
 			vd->chipset = i;
 	}
-	vd->passable = vd->n_blockers == 0;
+	return judge_group(l, root, o, vd, e);
 }
 
 static void mark_companions(struct devlist *l)
@@ -206,7 +238,7 @@ static void collect_warnings(struct devlist *l, const char *root)
 	}
 }
 
-static int devlist_load(const char *root, struct devlist *l, struct err *e)
+static int devlist_load(const char *root, const struct engine_others *o, struct devlist *l, struct err *e)
 {
 	struct pciaddr *addrs = NULL;
 	char **names;
@@ -228,13 +260,13 @@ static int devlist_load(const char *root, struct devlist *l, struct err *e)
 	qsort(l->v, l->n, sizeof(*l->v), cmp_dev);
 	mark_companions(l);
 	l->vd = xcalloc(l->n ? l->n : 1, sizeof(*l->vd));
-	for (size_t lo = 0, hi; lo < l->n; lo = hi) {
+	for (size_t lo = 0, hi; lo < l->n && r == 0; lo = hi) {
 		for (hi = lo + 1; hi < l->n && l->v[hi].group == l->v[lo].group;)
 			hi++;
-		judge(l, lo, hi, &l->vd[l->n_vd++]);
+		r = judge(l, root, o, lo, hi, &l->vd[l->n_vd++], e);
 	}
 	collect_warnings(l, root);
-	return 0;
+	return r;
 }
 
 static void devlist_free(struct devlist *l)
@@ -243,6 +275,7 @@ static void devlist_free(struct devlist *l)
 		free(l->v[i].label);
 		free(l->v[i].name);
 		free(l->v[i].driver);
+		free(l->v[i].held_by);
 	}
 	for (size_t i = 0; i < l->n_warn; i++)
 		free(l->warn[i]);
@@ -267,15 +300,16 @@ static void text_dev(FILE *out, const struct devlist *l, size_t i)
 
 static void text_endpoints(FILE *out, const struct devlist *l, const struct verdict *vd, bool blockers_only)
 {
-	const struct dev *p = &l->v[vd->primary];
-
 	for (size_t i = vd->lo; i < vd->hi; i++) {
 		const struct dev *d = &l->v[i];
 
-		if (d->bridge || (blockers_only && pciaddr_same_slot(&d->a, &p->a)))
+		if (d->bridge || (blockers_only && !d->blocks))
 			continue;
-		fprintf(out, "       %s %s, %s%s\n", d->addr, class_name(d->class), d->driver ? "bound to " : "",
+		fprintf(out, "       %s %s, %s%s", d->addr, class_name(d->class), d->driver ? "bound to " : "",
 			d->driver ? d->driver : "no driver");
+		if (d->held_by)
+			fprintf(out, ", held by VM %s", d->held_by);
+		fputc('\n', out);
 	}
 }
 
@@ -294,11 +328,10 @@ static void text_verdict(FILE *out, const struct devlist *l, const struct verdic
 	for (size_t i = vd->lo; i < vd->hi; i++)
 		n_end += !l->v[i].bridge;
 	if (!vd->passable) {
-		fprintf(out, "  => NOT passable as it is: %s shares the group with %zu device%s of %s,\n"
-			     "     and all of these would have to leave the host together:\n",
-			p->addr, vd->n_blockers, vd->n_blockers == 1 ? "" : "s",
-			vd->n_blockers == 1 ? "another slot" : "other slots");
-		text_endpoints(out, l, vd, false);
+		fprintf(out, "  => NOT passable as it is: %s shares the group with %zu device%s that the host\n"
+			     "     or another VM uses (vfio takes a group whole, for one VM):\n",
+			p->addr, vd->n_blockers, vd->n_blockers == 1 ? "" : "s");
+		text_endpoints(out, l, vd, true);
 		fputs("     Another PCIe slot (one wired to the CPU) or a firmware update may split the group;\n"
 		      "     the ACS override patch splits it by giving up the isolation it stands for.\n", out);
 		return;
@@ -405,7 +438,7 @@ static void json_addr_list(FILE *out, const struct devlist *l, const struct verd
 
 	fputc('[', out);
 	for (size_t i = vd->lo; i < vd->hi && vd->primary != NONE && l->v[vd->lo].group != NO_GROUP; i++) {
-		if (l->v[i].bridge || (blockers && pciaddr_same_slot(&l->v[i].a, &l->v[vd->primary].a)))
+		if (l->v[i].bridge || (blockers && !l->v[i].blocks))
 			continue;
 		fprintf(out, "%s\"%s\"", k++ ? ", " : "", l->v[i].addr);
 	}
@@ -452,9 +485,13 @@ static void json_print(FILE *out, const struct devlist *l)
 
 int devices_print(const struct hookd_conf *conf, bool json, FILE *out)
 {
+	struct engine_others o = { 0 };
 	struct devlist l = { 0 };
 	struct err e = { "" };
-	int r = devlist_load(conf->root, &l, &e);
+	int r = engine_load_others(conf->state_dir, NULL, &o, &e);
+
+	if (r == 0)
+		r = devlist_load(conf->root, &o, &l, &e);
 
 	if (r < 0)
 		fprintf(stderr, "hookd: devices: %s\n", e.msg);
@@ -463,5 +500,6 @@ int devices_print(const struct hookd_conf *conf, bool json, FILE *out)
 	else
 		text_print(out, &l, conf->root);
 	devlist_free(&l);
+	engine_free_others(&o);
 	return r;
 }

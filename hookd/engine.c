@@ -98,39 +98,33 @@ int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, 
 	return r;
 }
 
-struct others {
-	const char *own_path;
-	struct journal **v;
-	size_t n;
-};
-
 static int collect_other(struct journal *j, void *arg)
 {
-	struct others *o = arg;
+	struct engine_others *o = arg;
 
-	if (strcmp(j->path, o->own_path) == 0)
+	if (o->own_path && strcmp(j->path, o->own_path) == 0)
 		return 0;
 	o->v = xrealloc(o->v, (o->n + 1) * sizeof(*o->v));
 	o->v[o->n++] = journal_dup(j);
 	return 0;
 }
 
-/* Under the lock: the other VMs' journals, for actions on shared resources. */
-static int load_others(const struct action_ctx *ctx, const char *own_path, struct others *o, struct err *e)
+int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e)
 {
-	*o = (struct others){ .own_path = own_path };
-	return engine_for_each_journal(ctx->conf->state_dir, collect_other, o, e);
+	*o = (struct engine_others){ .own_path = own_path };
+	return engine_for_each_journal(state_dir, collect_other, o, e);
 }
 
-static void free_others(struct others *o)
+void engine_free_others(struct engine_others *o)
 {
 	for (size_t i = 0; i < o->n; i++)
 		journal_free(o->v[i]);
 	free(o->v);
+	*o = (struct engine_others){ 0 };
 }
 
 /* A step may not take what another VM's live journal holds (a device, for instance). */
-static int check_conflicts(const struct others *o, const struct plan *plan, struct err *e)
+static int check_conflicts(const struct engine_others *o, const struct plan *plan, struct err *e)
 {
 	for (size_t k = 0; k < o->n; k++)
 		for (size_t i = 0; i < plan->n; i++) {
@@ -222,17 +216,17 @@ int engine_apply(const struct action_ctx *actx, const struct plan *plan, const c
 	_cleanup_close_ int lock = -1;
 	struct action_ctx c = *actx, *ctx = &c;
 	struct journal *j = NULL;
-	struct others o = { 0 };
+	struct engine_others o = { 0 };
 	int r;
 
 	r = engine_lock(ctx->conf, &lock, e);
 	if (r < 0)
 		return r;
-	r = load_others(ctx, journal_path, &o, e);
+	r = engine_load_others(ctx->conf->state_dir, journal_path, &o, e);
 	if (r == 0)
 		r = check_conflicts(&o, plan, e);
 	if (r < 0) {
-		free_others(&o);
+		engine_free_others(&o);
 		return r;
 	}
 	c.others = o.v;
@@ -241,7 +235,7 @@ int engine_apply(const struct action_ctx *actx, const struct plan *plan, const c
 	if (r == -ENOENT)
 		j = journal_new(journal_path, ctx->vm, ctx->dom && ctx->dom->uuid ? ctx->dom->uuid : "");
 	else if (r < 0) {
-		free_others(&o);
+		engine_free_others(&o);
 		return r;
 	}
 	r = journal_save(j, e);
@@ -260,7 +254,7 @@ int engine_apply(const struct action_ctx *actx, const struct plan *plan, const c
 			snprintf(e->msg + len, sizeof(e->msg) - len, " (everything done was rolled back)");
 	}
 	journal_free(j);
-	free_others(&o);
+	engine_free_others(&o);
 	return r;
 }
 
@@ -268,7 +262,7 @@ int engine_revert(const struct action_ctx *actx, const char *journal_path, struc
 {
 	_cleanup_close_ int lock = -1;
 	struct action_ctx c = *actx;
-	struct others o = { 0 };
+	struct engine_others o = { 0 };
 	struct journal *j;
 	int r;
 
@@ -280,13 +274,13 @@ int engine_revert(const struct action_ctx *actx, const char *journal_path, struc
 		return 0;
 	if (r < 0)
 		return r;
-	r = load_others(&c, journal_path, &o, e);
+	r = engine_load_others(c.conf->state_dir, journal_path, &o, e);
 	if (r == 0) {
 		c.others = o.v;
 		c.n_others = o.n;
 		r = revert_all(&c, j, e);
 	}
-	free_others(&o);
+	engine_free_others(&o);
 	journal_free(j);
 	return r;
 }

@@ -16,5 +16,13 @@ int engine_find_journal(const char *state_dir, const char *vm, char **path, stru
 /* Calls fn for every journal in state_dir (sorted by file name). */
 int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg,
 			    struct err *e);
+/* The live journals in state_dir but own_path's (NULL: all of them): what the other VMs hold. */
+struct engine_others {
+	const char *own_path;
+	struct journal **v;
+	size_t n;
+};
+int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e);
+void engine_free_others(struct engine_others *o);
 
 #endif

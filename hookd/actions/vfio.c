@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "iommu.h"
 #include "kmod.h"
 #include "pci.h"
 #include "plan.h"
@@ -120,37 +121,37 @@ static int resolve_devices(const struct action_ctx *ctx, const struct vfio_conf 
 	return r;
 }
 
-/* vfio can only use a group whose endpoints all belong to the VM or to no host driver. */
-static int check_group(const char *root, const struct pciaddr *a, const struct addr_list *devs, struct err *e)
+/* vfio can only use a group that iommu_group_judge finds viable for the VM's devices. */
+static int check_group(const struct action_ctx *ctx, const struct pciaddr *a, const struct addr_list *devs,
+		       struct err *e)
 {
 	char buf[PCIADDR_STRLEN], mbuf[PCIADDR_STRLEN];
-	struct pciaddr *members;
-	size_t n;
+	const struct iommu_member *m;
+	struct iommu_verdict v;
 	unsigned group;
-	int r = pci_iommu_group(root, a, &group);
+	int r = pci_iommu_group(ctx->conf->root, a, &group);
 
 	if (r == -ENOENT)
 		return err_set(e, -ENODEV, "%s has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on, and VT-d/AMD-Vi in the firmware)",
 			       pciaddr_format(a, buf));
 	if (r < 0)
 		return err_set(e, r, "%s: cannot read its IOMMU group: %s", pciaddr_format(a, buf), strerror(-r));
-	r = pci_group_members(root, group, &members, &n, e);
+	r = iommu_group_judge(ctx->conf->root, group, devs->v, devs->n, ctx->others, ctx->n_others, &v, e);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		_cleanup_free_ char *drv = NULL;
+	m = iommu_first_blocker(&v);
+	if (m && m->state == IOMMU_MEMBER_OTHER_VM)
+		r = err_set(e, -EBUSY,
+			    "IOMMU group %u of %s is not viable: %s is held by VM '%s' (an IOMMU group goes to one VM at a time); stop that VM first",
+			    group, pciaddr_format(a, buf), pciaddr_format(&m->addr, mbuf), m->held_by);
+	else if (m) {
+		_cleanup_free_ char *name = pci_name(ctx->conf->root, &m->addr);
 
-		if (list_has(devs, &members[i]) || pci_is_bridge(root, &members[i]))
-			continue;
-		if (pci_driver(root, &members[i], &drv) < 0 || !drv || !strcmp(drv, VFIO_DRIVER) ||
-		    !strcmp(drv, "pci-stub"))
-			continue;
-		_cleanup_free_ char *name = pci_name(root, &members[i]);
 		r = err_set(e, -EBUSY,
 			    "IOMMU group %u of %s is not viable: %s %s is bound to %s and is not passed to this VM; add it to devices= (or pass the whole group)",
-			    group, pciaddr_format(a, buf), pciaddr_format(&members[i], mbuf), name, drv);
+			    group, pciaddr_format(a, buf), pciaddr_format(&m->addr, mbuf), name, m->driver);
 	}
-	free(members);
+	iommu_verdict_free(&v);
 	return r;
 }
 
@@ -192,7 +193,7 @@ static int vfio_plan(const struct action_ctx *ctx, const void *data, enum phase 
 		return 0;
 	r = resolve_devices(ctx, c, &devs, e);
 	for (size_t i = 0; r == 0 && i < devs.n; i++)
-		r = check_group(ctx->conf->root, &devs.v[i], &devs, e);
+		r = check_group(ctx, &devs.v[i], &devs, e);
 	if (r == 0 && devs.n) {
 		bool loaded = sysfs_exists(ctx->conf->root, "/sys/bus/pci/drivers/" VFIO_DRIVER);
 

@@ -8,6 +8,7 @@ foreach(case
     single_gpu_boot_vga_is_the_only_gpu
     chipset_group_is_flagged
     no_iommu_says_how_to_enable_and_still_lists
+    one_viability_rule_with_vfio
     bad_root_or_argument_is_exit_2)
   hookd_sim_test(sim_devices_${case} test_devices.sh ${case})
   set_property(TEST sim_devices_${case} APPEND PROPERTY ENVIRONMENT SIM_JSONFLAT=$<TARGET_FILE:sim-jsonflat>)

@@ -78,7 +78,7 @@ case_text_lists_groups_with_verdicts() {
 	expect_in "$b" "[vfio] devices = 0000:01:00.0, companions = yes" "group 2 suggests the [vfio] lines"
 	b=$(block 4)
 	expect_in "$b" "0000:03:00.0*0000:04:00.0" "group 4 holds 03:00.0 and 04:00.0"
-	expect_in "$b" "=> NOT passable as it is: 0000:03:00.0 shares the group with 1 device of another slot" "group 4 not passable"
+	expect_in "$b" "=> NOT passable as it is: 0000:03:00.0 shares the group with 1 device that the host" "group 4 not passable"
 	expect_in "$b" "0000:04:00.0 SATA controller, bound to ahci" "group 4 names the SATA controller on ahci"
 	expect_not_in "$b" "[vfio] devices" "no [vfio] suggestion for group 4"
 	b=$(block 5)
@@ -153,7 +153,7 @@ case_gpu_in_shared_group_names_what_blocks_it() {
 	expect_rc 0 devices
 	local b
 	b=$(block 4)
-	expect_in "$b" "NOT passable as it is: 0000:05:00.0 shares the group with 2 devices of other slots" "GPU named as the group's subject"
+	expect_in "$b" "NOT passable as it is: 0000:05:00.0 shares the group with 2 devices that the host" "GPU named as the group's subject"
 	expect_in "$b" "0000:03:00.0 USB controller, bound to xhci_hcd" "names the USB controller"
 	expect_in "$b" "0000:04:00.0 SATA controller, bound to ahci" "names the SATA controller on ahci"
 	expect_in "$OUT" "GPU 0000:05:00.0: group 4, NOT passable as it is" "GPU summary says not passable"
@@ -212,6 +212,36 @@ case_no_iommu_says_how_to_enable_and_still_lists() {
 	expect_j '.groups[1].group' ""
 	expect_eq "$(grep -c '^\.groups\[0\]\.devices\[[0-9]*\]\.address=' "$T/flat")" 9 "json: 9 devices in the null group"
 	expect_in "$(jget '.warnings[0]')" "no IOMMU" "json: no-IOMMU warning"
+}
+
+# [vfio] and `hookd devices` judge groups by one rule (iommu_group_judge): an unbound device in another
+# slot does not block (the kernel allows it), a device another VM's journal holds does (libvirt refuses).
+case_one_viability_rule_with_vfio() {
+	setup
+	mkdir -p "$T/hooks.d" "$T/state"
+	printf '[vfio]\ndevices = 0000:03:00.0\n' >"$T/hooks.d/usb.ini"
+	chmod 0644 "$T/hooks.d/usb.ini"
+	echo "<domain type='kvm'><name>usb</name></domain>" >"$T/usb.xml"
+	swrite sys/bus/pci/drivers/ahci/unbind 0000:04:00.0 # group 4: USB 03:00.0 + SATA 04:00.0, now unbound
+	hookd devices
+	expect_rc 0 devices
+	expect_in "$(block 4)" "=> passable as it is; these move together:" "group 4 passable with 04:00.0 unbound"
+	expect_in "$(block 4)" "[vfio] devices = 0000:03:00.0" "group 4 suggests [vfio]"
+	hookd plan usb --xml "$T/usb.xml"
+	expect_rc 0 "[vfio] accepts the same group"
+	devices_json
+	expect_j "$(gpath 4).passable" true
+	expect_j "$(gpath 4).blockers" '[]'
+	# Another VM holds 04:00.0 (its journal bound it to vfio-pci).
+	printf 'hookd-journal 1\nvm\tother\nuuid\t\nstep\tdone\tvfio\tbind\t0000:04:00.0\tvfio-pci\tahci;\n' \
+		>"$T/state/other.journal"
+	hookd devices
+	expect_rc 0 "devices with another VM's journal"
+	expect_in "$(block 4)" "NOT passable as it is: 0000:03:00.0 shares the group with 1 device" "group 4 held by another VM"
+	expect_in "$(block 4)" "0000:04:00.0 SATA controller, no driver, held by VM other" "names the VM holding 04:00.0"
+	devices_json
+	expect_j "$(gpath 4).passable" false
+	expect_j "$(gpath 4).blockers[0]" '"0000:04:00.0"'
 }
 
 case_bad_root_or_argument_is_exit_2() {

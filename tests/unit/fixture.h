@@ -2,6 +2,7 @@
 #ifndef HOOKD_TEST_FIXTURE_H
 #define HOOKD_TEST_FIXTURE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* The temp directory, "/tmp/hookd-test-NAME-XXXXXX" once test_tmpdir_create(NAME) has run. */
@@ -16,5 +17,18 @@ void test_tmpdir_remove(void);
 /* Writes name in test_tmpdir with mode (chmod'ed: the umask does not decide); returns its path,
  * which the caller frees. Exits with status 2 if it cannot. */
 char *test_put_file(const char *name, const char *text, mode_t mode);
+
+/* Prints what failed on path with errno and exits with status 2 (a broken fixture, not a failure). */
+void test_die(const char *what, const char *path) __attribute__((noreturn));
+/* "<root>/<fmt...>", for the caller to free. */
+char *test_rooted(const char *root, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void test_mkdirs(const char *path);
+
+/* A simulated PCI sysfs under root: the drivers directory and drivers_probe. */
+void test_pci_root(const char *root);
+/* A PCI function as sysfs shows it, with enough (config, resource, irq) for libpci to enumerate it;
+ * bound to driver (NULL: unbound), in IOMMU group `group` (-1: none). */
+void test_pci_device(const char *root, const char *bdf, unsigned vendor, unsigned device, unsigned class,
+		     bool multifunction, const char *driver, int group);
 
 #endif

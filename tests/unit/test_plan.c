@@ -1,8 +1,5 @@
 /* plan.c and the [vfio] planner: phases, rendering, and plans built against a small simulated root. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -14,150 +11,34 @@
 #include "test.h"
 
 /* Everything lives in test_tmpdir: the simulated root is <test_tmpdir>/root. Nothing points at the real /. */
-static char *root;
-
-static void die(const char *what, const char *path)
-{
-	fprintf(stderr, "%s %s: %s\n", what, path, strerror(errno));
-	exit(2);
-}
-
-static char *rooted(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *rooted(const char *fmt, ...)
-{
-	char *rel, *p;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&rel, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	p = xasprintf("%s/%s", root, rel);
-	free(rel);
-	return p;
-}
-
-static void mkdirs(const char *path)
-{
-	_cleanup_free_ char *tmp = xstrdup(path);
-
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			die("mkdir", tmp);
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		die("mkdir", tmp);
-}
-
-static void put(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-		die("write", path);
-	close(fd);
-}
-
-static void put_str(char *path, const char *s)
-{
-	put(path, s, strlen(s));
-	free(path);
-}
-
-static void link_to(const char *target, char *path)
-{
-	if (symlink(target, path) < 0)
-		die("symlink", path);
-	free(path);
-}
-
-/* A PCI function as sysfs shows it, with enough (config, resource, irq) for libpci to enumerate it. */
-static void sim_device(const char *bdf, unsigned vendor, unsigned device, unsigned class, bool multifunction,
-		       const char *driver, int group)
-{
-	_cleanup_free_ char *dir = rooted("sys/bus/pci/devices/%s", bdf);
-	char buf[64 * 13 + 1] = "", tgt[256];
-	uint8_t cfg[64] = { 0 };
-
-	mkdirs(dir);
-	snprintf(buf, sizeof(buf), "0x%04x\n", vendor);
-	put_str(rooted("sys/bus/pci/devices/%s/vendor", bdf), buf);
-	snprintf(buf, sizeof(buf), "0x%04x\n", device);
-	put_str(rooted("sys/bus/pci/devices/%s/device", bdf), buf);
-	snprintf(buf, sizeof(buf), "0x%06x\n", class);
-	put_str(rooted("sys/bus/pci/devices/%s/class", bdf), buf);
-	put_str(rooted("sys/bus/pci/devices/%s/irq", bdf), "16\n");
-	put_str(rooted("sys/bus/pci/devices/%s/driver_override", bdf), "(null)\n");
-	buf[0] = '\0';
-	for (int i = 0; i < 13; i++)
-		strcat(buf, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
-	put_str(rooted("sys/bus/pci/devices/%s/resource", bdf), buf);
-	cfg[0x00] = vendor & 0xff, cfg[0x01] = (uint8_t)(vendor >> 8);
-	cfg[0x02] = device & 0xff, cfg[0x03] = (uint8_t)(device >> 8);
-	cfg[0x09] = class & 0xff, cfg[0x0a] = (class >> 8) & 0xff, cfg[0x0b] = (uint8_t)(class >> 16);
-	cfg[0x0e] = (uint8_t)(((class >> 8) == 0x0604 ? 1 : 0) | (multifunction ? 0x80 : 0));
-	{
-		char *p = rooted("sys/bus/pci/devices/%s/config", bdf);
-
-		put(p, cfg, sizeof(cfg));
-		free(p);
-	}
-	if (driver) {
-		_cleanup_free_ char *drv = rooted("sys/bus/pci/drivers/%s", driver);
-
-		mkdirs(drv);
-		snprintf(tgt, sizeof(tgt), "../../drivers/%s", driver);
-		link_to(tgt, rooted("sys/bus/pci/devices/%s/driver", bdf));
-		snprintf(tgt, sizeof(tgt), "../../devices/%s", bdf);
-		link_to(tgt, rooted("sys/bus/pci/drivers/%s/%s", driver, bdf));
-	}
-	if (group >= 0) {
-		_cleanup_free_ char *gdir = rooted("sys/kernel/iommu_groups/%d/devices", group);
-
-		mkdirs(gdir);
-		snprintf(tgt, sizeof(tgt), "../../../../kernel/iommu_groups/%d", group);
-		link_to(tgt, rooted("sys/bus/pci/devices/%s/iommu_group", bdf));
-		snprintf(tgt, sizeof(tgt), "../../../../bus/pci/devices/%s", bdf);
-		link_to(tgt, rooted("sys/kernel/iommu_groups/%d/devices/%s", group, bdf));
-	}
-}
+static char *root; /* <test_tmpdir>/root */
 
 /* The host: a GPU + HDMI audio behind a root port (all in group 1), and a few cases around it. */
 static void sim_root(void)
 {
 	root = xasprintf("%s/root", test_tmpdir);
-	mkdirs(root);
-	{
-		_cleanup_free_ char *d = rooted("sys/bus/pci/drivers");
-
-		mkdirs(d);
-	}
-	put_str(rooted("sys/bus/pci/drivers_probe"), "");
-	sim_device("0000:00:01.0", 0x8086, 0x1901, 0x060400, false, "pcieport", 1);
-	sim_device("0000:01:00.0", 0x10de, 0x2204, 0x030000, true, "nvidia", 1);
-	sim_device("0000:01:00.1", 0x10de, 0x1aef, 0x040300, true, "snd_hda_intel", 1);
-	sim_device("0000:02:00.0", 0x8086, 0x10d3, 0x020000, false, "e1000e", 2);
+	test_pci_root(root);
+	test_pci_device(root, "0000:00:01.0", 0x8086, 0x1901, 0x060400, false, "pcieport", 1);
+	test_pci_device(root, "0000:01:00.0", 0x10de, 0x2204, 0x030000, true, "nvidia", 1);
+	test_pci_device(root, "0000:01:00.1", 0x10de, 0x1aef, 0x040300, true, "snd_hda_intel", 1);
+	test_pci_device(root, "0000:02:00.0", 0x8086, 0x10d3, 0x020000, false, "e1000e", 2);
 	/* A GPU whose audio function has its own group (ACS): companions=no is viable there. */
-	sim_device("0000:03:00.0", 0x10de, 0x2204, 0x030000, true, "nvidia", 3);
-	sim_device("0000:03:00.1", 0x10de, 0x1aef, 0x040300, true, "snd_hda_intel", 13);
+	test_pci_device(root, "0000:03:00.0", 0x10de, 0x2204, 0x030000, true, "nvidia", 3);
+	test_pci_device(root, "0000:03:00.1", 0x10de, 0x1aef, 0x040300, true, "snd_hda_intel", 13);
 	/* Group 4: a GPU sharing its group with a USB controller the host still uses. */
-	sim_device("0000:04:00.0", 0x1002, 0x73bf, 0x030000, false, "amdgpu", 4);
-	sim_device("0000:05:00.0", 0x1b21, 0x1242, 0x0c0330, false, "xhci_hcd", 4);
+	test_pci_device(root, "0000:04:00.0", 0x1002, 0x73bf, 0x030000, false, "amdgpu", 4);
+	test_pci_device(root, "0000:05:00.0", 0x1b21, 0x1242, 0x0c0330, false, "xhci_hcd", 4);
 	/* Already on vfio-pci. */
-	sim_device("0000:06:00.0", 0x10de, 0x1c82, 0x030000, false, "vfio-pci", 6);
+	test_pci_device(root, "0000:06:00.0", 0x10de, 0x1c82, 0x030000, false, "vfio-pci", 6);
 	/* No driver at all. */
-	sim_device("0000:07:00.0", 0x10de, 0x1c82, 0x030000, false, NULL, 7);
+	test_pci_device(root, "0000:07:00.0", 0x10de, 0x1c82, 0x030000, false, NULL, 7);
 	/* Group 10: the other endpoints are unbound, on vfio-pci or on pci-stub: viable. */
-	sim_device("0000:0a:00.0", 0x10de, 0x2204, 0x030000, false, "nvidia", 10);
-	sim_device("0000:0b:00.0", 0x8086, 0x10d3, 0x020000, false, NULL, 10);
-	sim_device("0000:0c:00.0", 0x8086, 0x10d3, 0x020000, false, "vfio-pci", 10);
-	sim_device("0000:0d:00.0", 0x8086, 0x10d3, 0x020000, false, "pci-stub", 10);
+	test_pci_device(root, "0000:0a:00.0", 0x10de, 0x2204, 0x030000, false, "nvidia", 10);
+	test_pci_device(root, "0000:0b:00.0", 0x8086, 0x10d3, 0x020000, false, NULL, 10);
+	test_pci_device(root, "0000:0c:00.0", 0x8086, 0x10d3, 0x020000, false, "vfio-pci", 10);
+	test_pci_device(root, "0000:0d:00.0", 0x8086, 0x10d3, 0x020000, false, "pci-stub", 10);
 	/* No IOMMU group (IOMMU off for it). */
-	sim_device("0000:0e:00.0", 0x10de, 0x2204, 0x030000, false, "nvidia", -1);
+	test_pci_device(root, "0000:0e:00.0", 0x10de, 0x2204, 0x030000, false, "nvidia", -1);
 }
 
 static const char DOMAIN_XML[] =
@@ -382,16 +263,16 @@ static void test_vfio_auto_with_companions(void)
 	struct plan *p;
 	struct err e;
 
-	_cleanup_free_ char *drv = rooted("sys/bus/pci/drivers/vfio-pci");
-	_cleanup_free_ char *away = rooted("sys/bus/pci/vfio-pci-unloaded");
+	_cleanup_free_ char *drv = test_rooted(root, "sys/bus/pci/drivers/vfio-pci");
+	_cleanup_free_ char *away = test_rooted(root, "sys/bus/pci/vfio-pci-unloaded");
 
 	fixture_init(&f, DOMAIN_XML);
 	/* vfio-pci not loaded (no driver directory): the step loads it. */
 	if (rename(drv, away) < 0)
-		die("rename", drv);
+		test_die("rename", drv);
 	CHECK(build(&f, "[vfio]\ndevices = auto\ncompanions = yes\n", PHASE_PREPARE, &p, &e) == 0);
 	if (rename(away, drv) < 0)
-		die("rename", away);
+		test_die("rename", away);
 	if (!p) {
 		fprintf(stderr, "plan_build: %s\n", e.msg);
 		fixture_free(&f);
