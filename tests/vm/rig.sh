@@ -121,14 +121,17 @@ fetch_kernel() {
 }
 
 # ------------------------------------------------------------------ initramfs
-# put_bin SRC DEST: an executable and the shared libraries ldd reports (interpreter included).
+# put_bin SRC DEST: an executable (or a shared object) and the libraries ldd reports (interpreter included).
 put_bin() {
   local src=$1 dst=$2 lib
-  [ -x "$src" ] || die "not an executable: $src"
+  [ -f "$src" ] || die "no such file: $src"   # executables and dlopen()ed .so files alike
   mkdir -p "$STAGE$(dirname "$dst")"
+  # never write through a link in the stage: the busybox applet links are absolute (/bin/busybox)
+  # and, followed on this machine, would overwrite its own /bin/busybox
+  rm -f "$STAGE$dst"
   cp -L "$src" "$STAGE$dst"
   for lib in $(ldd "$src" 2>/dev/null | awk '/=> \//{print $3} /^[ \t]*\//{print $1}'); do
-    [ -e "$STAGE$lib" ] && continue
+    [ -e "$STAGE$lib" ] || [ -L "$STAGE$lib" ] && continue
     mkdir -p "$STAGE$(dirname "$lib")"
     cp -L "$lib" "$STAGE$lib"
   done
@@ -207,7 +210,7 @@ build_initramfs() {
   done
   for x in ${FILES[@]+"${FILES[@]}"}; do
     [ -e "${x%%:*}" ] || die "no such file: ${x%%:*}"
-    mkdir -p "$STAGE$(dirname "${x#*:}")"; cp -L "${x%%:*}" "$STAGE${x#*:}"
+    mkdir -p "$STAGE$(dirname "${x#*:}")"; rm -f "$STAGE${x#*:}"; cp -L "${x%%:*}" "$STAGE${x#*:}"
   done
   for x in ${STAGES[@]+"${STAGES[@]}"}; do
     # shellcheck source=/dev/null
