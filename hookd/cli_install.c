@@ -52,12 +52,14 @@ static int record_chain(const struct hookd_conf *conf, const char *conf_path, co
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+const char *const install_daemon_pidfiles[INSTALL_N_DAEMONS] = { "/run/libvirtd.pid", "/run/libvirt/virtqemud.pid" };
+
 /* SIGHUP to libvirtd (or the modular virtqemud) so that it notices a new hook file. */
 static int reload_libvirt(const struct hookd_conf *conf)
 {
-	static const char *const pidfiles[] = { "/run/libvirtd.pid", "/run/libvirt/virtqemud.pid" };
+	const char *const *pidfiles = install_daemon_pidfiles;
 
-	for (size_t i = 0; i < ARRAY_SIZE(pidfiles); i++) {
+	for (size_t i = 0; i < INSTALL_N_DAEMONS; i++) {
 		_cleanup_free_ char *s = NULL;
 		unsigned long long pid;
 

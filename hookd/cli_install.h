@@ -15,6 +15,10 @@ struct install_opts {
 	bool reload;           /* SIGHUP libvirtd so that it notices the new hook */
 };
 
+/* The pid files of the daemons that run QEMU hooks: libvirtd, or the modular virtqemud. */
+#define INSTALL_N_DAEMONS 2
+extern const char *const install_daemon_pidfiles[INSTALL_N_DAEMONS];
+
 /* Returns an exit status (0 ok, 1 failed, 2 refused: a foreign hook without --chain). */
 int install_run(const struct hookd_conf *conf, const struct install_opts *o);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli_devices.h"
+#include "cli_doctor.h"
 #include "cli_import.h"
 #include "cli_install.h"
 #include "cli_virt.h"
@@ -420,6 +421,18 @@ static int cmd_devices(struct cli *c, int argc, char **argv)
 	return devices_print(&c->conf, c->json, stdout) < 0 ? EXIT_CONFIG : EXIT_OK;
 }
 
+static int doctor_load(void *arg, const char *vm, struct domain **dom, struct err *e)
+{
+	return load_domain(arg, vm, true, dom, e);
+}
+
+static int cmd_doctor(struct cli *c, int argc, char **argv)
+{
+	if (c->xml_path && argc != 1)
+		return usage_error("doctor: %s", "--xml FILE goes with exactly one VM");
+	return doctor_run(&c->conf, argv, (size_t)argc, doctor_load, c, c->json);
+}
+
 static int cmd_import(struct cli *c, int argc, char **argv)
 {
 	struct import_opts o = c->import;
@@ -444,6 +457,7 @@ static const struct command {
 	{ "install", cmd_install, "CRDH" },
 	{ "import", cmd_import, "MFS" },
 	{ "devices", cmd_devices, "j" },
+	{ "doctor", cmd_doctor, "xj" },
 };
 
 int main(int argc, char **argv)

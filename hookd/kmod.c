@@ -248,6 +248,33 @@ static void related_modules(const char *root, const char *name, struct strv *rel
 	sysfs_list_free(mods, n);
 }
 
+/* Depth-first: every holder of name before name itself, each once. */
+static void holders_first(const char *root, const char *name, struct strv *out, unsigned depth)
+{
+	_cleanup_free_ char *dir = xasprintf("/sys/module/%s/holders", name);
+	char **holders = NULL;
+	size_t n = 0;
+
+	if (strv_has(out, name) || depth > 16)
+		return;
+	if (sysfs_list(root, dir, &holders, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			holders_first(root, holders[i], out, depth + 1);
+	sysfs_list_free(holders, n);
+	if (!strv_has(out, name))
+		strv_add(out, xstrdup(name));
+}
+
+int kmod_unload_order(const char *root, const char *name, char ***mods, size_t *n)
+{
+	struct strv out = { 0 };
+
+	holders_first(root, name, &out, 0);
+	*mods = out.v;
+	*n = out.n;
+	return 0;
+}
+
 /* Does the device node (as /proc/PID/fd shows it) belong to a module of rel? /dev/nvidia* to the
  * nvidia modules; /dev/dri/X to the module of the driver of /sys/class/drm/X's device. */
 static bool node_belongs(const char *root, const char *node, const struct strv *rel)

@@ -24,6 +24,9 @@ int kmod_find(const char *root, const char *name, struct err *e);
 /* Who keeps `name` loaded, for a refusal: holder modules, processes holding its GPU device nodes
  * (/dev/nvidia..., /dev/dri/...) open, and the refcount. *who is NULL when nobody does. */
 int kmod_users(const char *root, const char *name, char **who);
+/* name and every module that holds it (transitively, /sys/module/NAME/holders), holders first: the
+ * order [modules] unload = needs ("nvidia_drm nvidia_modeset nvidia"). Free with sysfs_list_free. */
+int kmod_unload_order(const char *root, const char *name, char ***mods, size_t *n);
 /* Loads `name` with its dependencies like modprobe, and waits until the root shows it loaded. */
 int kmod_load_module(const char *root, const char *name, unsigned timeout_ms, struct err *e);
 /* Unloads exactly `name` (never waits in the kernel: in use fails at once), and waits until it is gone. */

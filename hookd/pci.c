@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pci/pci.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -210,4 +211,40 @@ int pci_driver_override(const char *root, const struct pciaddr *a, char **out)
 	if (strcmp(*out, "(null)") == 0)
 		(*out)[0] = '\0';
 	return 0;
+}
+
+/* Walks the capability list of config space (PCI 3.0 §6.7) for the PCI Express capability (id 0x10)
+ * and reads Device Capabilities bit 28, Function Level Reset. */
+int pci_has_flr(const char *root, const struct pciaddr *a)
+{
+	_cleanup_free_ char *p = dev_path(a, "config"), *cfg = NULL;
+	const unsigned char *c;
+	size_t len = 0;
+	unsigned pos;
+	int r = sysfs_read_bin(root, p, 4096, &cfg, &len);
+
+	if (r < 0)
+		return r;
+	c = (const unsigned char *)cfg;
+	if (len < 64 || !(c[0x06] & 0x10))
+		return 0; /* no capability list */
+	pos = c[0x34] & 0xfc;
+	for (int hops = 0; pos >= 0x40 && pos + 8 <= len && hops < 48; hops++) {
+		if (c[pos] == 0x10) {
+			uint32_t devcap = (uint32_t)c[pos + 4] | (uint32_t)c[pos + 5] << 8 | (uint32_t)c[pos + 6] << 16 |
+					  (uint32_t)c[pos + 7] << 24;
+
+			return (devcap >> 28) & 1;
+		}
+		pos = c[pos + 1] & 0xfc;
+	}
+	return 0;
+}
+
+int pci_vendor_device(const char *root, const struct pciaddr *a, unsigned *vendor, unsigned *device, unsigned *class)
+{
+	*vendor = (unsigned)read_hex(root, a, "vendor");
+	*device = (unsigned)read_hex(root, a, "device");
+	*class = (unsigned)(read_hex(root, a, "class") >> 8);
+	return *vendor ? 0 : -ENOENT;
 }

@@ -24,4 +24,10 @@ bool pci_is_bridge(const char *root, const struct pciaddr *a);
 /* driver_override as the kernel shows it; "" for "(null)". */
 int pci_driver_override(const char *root, const struct pciaddr *a, char **out);
 
+/* 1 when the device can do a Function Level Reset (its PCIe capability says so), 0 when not; -errno
+ * when its config space cannot be read. */
+int pci_has_flr(const char *root, const struct pciaddr *a);
+/* Vendor and device ids and the class (base and subclass, e.g. 0x0300); -ENOENT when unreadable. */
+int pci_vendor_device(const char *root, const struct pciaddr *a, unsigned *vendor, unsigned *device, unsigned *class);
+
 #endif

@@ -55,6 +55,33 @@ int sysfs_read(const char *root, const char *abs, char **out)
 	return 0;
 }
 
+int sysfs_read_bin(const char *root, const char *abs, size_t max, char **out, size_t *len)
+{
+	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return read_all_fd(fd, max, out, len);
+}
+
+int sysfs_meminfo_field(const char *root, const char *file, const char *field, unsigned long long *out)
+{
+	_cleanup_free_ char *s = NULL;
+	const char *f;
+	int r = sysfs_read(root, file, &s);
+
+	if (r < 0)
+		return r;
+	f = strstr(s, field);
+	if (!f)
+		return -ENOENT;
+	f += strlen(field);
+	while (*f == ' ' || *f == '\t')
+		f++;
+	return sscanf(f, "%llu", out) == 1 ? 0 : -EINVAL;
+}
+
 static int write_value(const char *path, const char *value)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);

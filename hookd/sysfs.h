@@ -12,6 +12,10 @@ char *sysfs_path(const char *root, const char *fmt, ...) __attribute__((format(p
 bool sysfs_exists(const char *root, const char *abs);
 /* Reads a small attribute file, trailing white space removed. */
 int sysfs_read(const char *root, const char *abs, char **out);
+/* Reads a file's bytes as they are (PCI config space): *len of them, up to max. */
+int sysfs_read_bin(const char *root, const char *abs, size_t max, char **out, size_t *len);
+/* The first number after field in a meminfo-style file ("MemTotal:", "Hugepagesize:"). */
+int sysfs_meminfo_field(const char *root, const char *file, const char *field, unsigned long long *out);
 /* One write(2) of value, as the kernel expects for attributes; -errno of the write on failure. */
 int sysfs_write(const char *root, const char *abs, const char *value);
 /* Like sysfs_write, but done by a child process that is abandoned after timeout_ms (-ETIMEDOUT):

@@ -174,24 +174,6 @@ static int pool_write_nr(const char *root, const struct pool *p, unsigned long l
 	return pool_read(root, p, "nr_hugepages", now, e);
 }
 
-/* The first number after `field` in a meminfo-style file ("MemTotal:", "Hugepagesize:"). */
-static int meminfo_field(const char *root, const char *file, const char *field, unsigned long long *out)
-{
-	_cleanup_free_ char *s = NULL;
-	const char *f;
-	int r = sysfs_read(root, file, &s);
-
-	if (r < 0)
-		return r;
-	f = strstr(s, field);
-	if (!f)
-		return -ENOENT;
-	f += strlen(field);
-	while (*f == ' ' || *f == '\t')
-		f++;
-	return sscanf(f, "%llu", out) == 1 ? 0 : -EINVAL;
-}
-
 static void add_need(const struct journal *j, const struct journal_rec *rec, void *arg)
 {
 	unsigned long long v;
@@ -251,7 +233,7 @@ static int resolve_size(const struct action_ctx *ctx, const struct hp_conf *c, u
 {
 	const struct domain *d = ctx->dom;
 	unsigned long long xml = 0, def = 0;
-	int r = meminfo_field(ctx->conf->root, "/proc/meminfo", "Hugepagesize:", &def);
+	int r = sysfs_meminfo_field(ctx->conf->root, "/proc/meminfo", "Hugepagesize:", &def);
 
 	if (r < 0 && (!c->size_kib || c->pages_auto))
 		return err_set(e, r, "cannot read the default huge page size (Hugepagesize in /proc/meminfo): %s",
@@ -323,7 +305,7 @@ static int check_pool(const struct action_ctx *ctx, const struct pool *p, unsign
 	if (!sysfs_exists(root, dir))
 		return err_set(e, -ENODEV, "this host has no %llukB huge pages (%s is missing; 1G pages may need hugepagesz=1G on the kernel command line)",
 			       p->size_kib, dir);
-	if (meminfo_field(root, meminfo, "MemTotal:", &total) < 0)
+	if (sysfs_meminfo_field(root, meminfo, "MemTotal:", &total) < 0)
 		return 0; /* no total to check against: the kernel will say */
 	if (need > total / p->size_kib) {
 		fmt_bytes(total, total_s, sizeof(total_s));

@@ -47,7 +47,7 @@ C="hookd --conf $W/hookd.conf"
 
 PATH=$W/bin:/usr/bin:/bin
 unset LIBVIRT_DEFAULT_URI
-expect "hookd " check inspect plan run status restore devices install import
+expect "hookd " check inspect plan run status restore devices install import doctor
 expect "hookd pl" plan
 expect "hookd --co" --conf
 expect "$C plan " gaming libvirt-only win11
@@ -59,6 +59,8 @@ expect "$C plan win11 --phase " prepare started release
 expect "$C plan win11 --phase rel" release
 expect "$C plan --" --xml --phase --json --help
 expect "hookd status --" --json --help
+expect "hookd doctor --" --xml --json --help
+expect "$C doctor win11 " gaming libvirt-only win11
 expect "hookd install --" --chain --reload --hooks-dir --hook --help
 expect "hookd install --hooks-dir /nonexistent-dir-x" 
 expect "hookd restore x " 
