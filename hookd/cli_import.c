@@ -1,195 +1,435 @@
-/* The scripts keep running exactly as the bash dispatcher ran them: each with the argv it gave
- * (VM OP SUBOP -), in the same order. Each script is one named [exec] section, so a user can replace
- * them with native sections one at a time. Release scripts are listed first and in reverse: release
- * undoes sections bottom to top, so they run in their original (alphabetical) order, after a failed
- * prepare too, as libvirt's release call ran them before. */
+/* One migration path from a qemu.d script tree to hookd, so that every script runs exactly once:
+ * the VM's tree is copied into hookd's own place, <hooks_dir>/VM.d (root-owned, not writable by
+ * group or others, checked by `hookd check` like the INI file), the INI runs the copies, and the
+ * originals of the imported scripts move to DIR.imported/VM, out of the dispatcher's reach, so a
+ * chained dispatcher (hookd install --chain) does not run them again. Each script is one named
+ * [exec] section with the arguments the dispatcher gave (VM OP SUBOP -), in name order (the
+ * dispatcher's was the directory's, see import_scan.c). Release scripts are listed first and in
+ * reverse: release undoes sections bottom to top, so they run in name order, after a failed prepare
+ * too, as libvirt's release call ran them. */
 #include "cli_import.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "import_native.h"
+#include "import_scan.h"
+#include "spawn_prog.h"
 #include "sysfs.h"
 
-/* The lifecycle points hookd can run [exec] commands at, as the dispatcher's directories name them. */
-static const struct {
-	const char *dir, *key, *op, *subop;
-} phases[] = {
-	{ "prepare/begin", "prepare", "prepare", "begin" },
-	{ "started/begin", "started", "started", "begin" },
-	{ "release/end", "release", "release", "end" },
+/* inih refuses longer lines (conf.c); keep a margin. */
+#define LINE_MAX_INI 190
+/* What an imported step may take: the dispatcher had no limit, libvirt has none, but the domain
+ * stays locked while the hook runs, so hookd bounds it: a minute for what scripts do besides
+ * sleeping (unloading drivers, stopping a display manager), plus twice what they sleep. */
+#define IMPORT_TIMEOUT_BASE_S 60u
+#define IMPORT_TIMEOUT_MAX_S 3600u
+
+/* Where one script goes: its section label and the path of its copy. */
+struct placed {
+	const struct import_script *sc;
+	enum import_point point;
+	char *label;    /* "prepare/begin/10-x.sh", made safe for a section header and unique */
+	char *copy_rel; /* relative to VM.d: the original's, or a safe name when that cannot stand in an INI line */
+	char *argv_line;
 };
 
-struct scripts {
-	char **names;
-	size_t n;
+struct import_job {
+	struct import_vm vm;
+	char *ini, *copies; /* <hooks_dir>/VM.ini, <hooks_dir>/VM.d */
+	struct placed *pl;
+	size_t n_pl;
 };
 
-/* Executable regular files of dir, sorted as the dispatcher's glob sorts them (C locale). */
-static void list_scripts(const char *dir, struct scripts *out)
+static bool label_char(char c)
 {
-	char **names;
-	size_t n, k = 0;
-
-	out->names = NULL;
-	out->n = 0;
-	if (sysfs_list("", dir, &names, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, names[i]);
-		struct stat st;
-
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
-			names[k++] = names[i];
-		else
-			free(names[i]);
-	}
-	out->names = names;
-	out->n = k;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._+-/@,=%", c);
 }
 
-/* One argv word for [exec]: quoted when it holds white space or quotes. */
-static void put_word(FILE *f, const char *w)
+/* Can s stand in an INI value as a quoted word? inih cuts at " ;" and at line ends. */
+static bool ini_safe(const char *s)
 {
-	if (!w[strcspn(w, " \t'\"")])
-		fputs(w, f);
-	else if (!strchr(w, '\''))
-		fprintf(f, "'%s'", w);
-	else
-		fprintf(f, "\"%s\"", w);
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == ';')
+			return false;
+	return true;
 }
 
-static void put_section(FILE *f, const char *vmdir, const char *vm, size_t phase, const char *name)
+/* A name made of label characters only, unique among the n placed so far (by a ~N suffix). */
+static char *unique_safe(const struct placed *pl, size_t n, bool label, const char *name, size_t max)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%s/%s", vmdir, phases[phase].dir, name);
+	_cleanup_free_ char *base = strndup(name, max);
 
-	_cleanup_free_ char *label = xasprintf("%s/%s", phases[phase].dir, name);
+	for (char *c = base; *c; c++)
+		if (!label_char(*c) || (!label && *c == '/'))
+			*c = '_';
+	for (unsigned k = 1;; k++) {
+		char *cand = k == 1 ? xstrdup(base) : xasprintf("%s~%u", base, k);
+		bool taken = false;
 
-	for (char *c = label; *c; c++)
-		if (*c == ':' || *c == ']')
-			*c = '-'; /* a section name may not hold them; the command keeps the real path */
-	fprintf(f, "\n[exec %s]\n%s = ", label, phases[phase].key);
-	put_word(f, path);
-	fputc(' ', f);
-	put_word(f, vm);
-	fprintf(f, " %s %s -\n", phases[phase].op, phases[phase].subop);
+		for (size_t i = 0; i < n && !taken; i++)
+			taken = strcmp(label ? pl[i].label : pl[i].copy_rel, cand) == 0;
+		if (!taken)
+			return cand;
+		free(cand);
+	}
 }
 
-/* Writes the INI for one VM directory; warns about scripts at points hookd does not run. */
-static int import_vm(const struct hookd_conf *conf, const struct import_opts *o, const char *vm)
+static char *step_argv_line(const struct import_job *j, const struct placed *p)
 {
-	char vmdir[PATH_MAX];
-	_cleanup_free_ char *rel = xasprintf("%s/%s", o->dir, vm), *ini = conf_vm_ini_path(conf, vm);
-	struct scripts s[ARRAY_SIZE(phases)];
-	size_t total = 0;
-	FILE *f;
+	const struct import_point_info *pt = &import_points[p->point];
+	_cleanup_free_ char *path = xasprintf("%s/%s", j->copies, p->copy_rel);
+	char *argv[] = { path, j->vm.name, (char *)pt->op, (char *)pt->subop, (char *)"-", NULL };
+	_cleanup_free_ char *joined = spawn_argv_join(argv);
 
-	if (!ini || !realpath(rel, vmdir))
-		return 2;
-	for (size_t p = 0; p < ARRAY_SIZE(phases); p++) {
-		_cleanup_free_ char *d = xasprintf("%s/%s", vmdir, phases[p].dir);
+	return xasprintf("%s = %s", pt->key, joined);
+}
 
-		list_scripts(d, &s[p]);
-		total += s[p].n;
-	}
-	if (total == 0) {
-		fprintf(stderr, "hookd: %s: no scripts under prepare/begin, started/begin or release/end\n", vmdir);
-		return 2;
-	}
-	if (o->to_stdout) {
-		f = stdout;
-		printf("; ---- %s\n", ini);
-	} else if (access(ini, F_OK) == 0 && !o->force) {
-		fprintf(stderr, "hookd: %s exists; not replacing it (--force replaces, --stdout prints)\n", ini);
-		return 2;
-	} else {
-		int fd = open(ini, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+/* Labels and copy names for every step; -EINVAL (said) when the VM's own name or hooks_dir leave no
+ * room for an INI line. */
+static int place_steps(struct import_job *j)
+{
+	for (size_t p = 0; p < N_IMPORT_POINTS; p++)
+		for (size_t i = 0; i < j->vm.n[p]; i++) {
+			const struct import_script *sc = &j->vm.scripts[p][i];
+			struct placed *pl;
 
-		f = fd >= 0 ? fdopen(fd, "w") : NULL;
-		if (!f) {
-			fprintf(stderr, "hookd: cannot write %s: %s\n", ini, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return 1;
+			if (sc->sourced_by)
+				continue;
+			j->pl = xrealloc(j->pl, (j->n_pl + 1) * sizeof(*j->pl));
+			pl = &j->pl[j->n_pl];
+			*pl = (struct placed){ .sc = sc, .point = p, .label = unique_safe(j->pl, j->n_pl, true, sc->rel, 100) };
+			pl->copy_rel = xstrdup(sc->rel);
+			pl->argv_line = step_argv_line(j, pl);
+			if (!ini_safe(sc->rel) || strlen(pl->argv_line) > LINE_MAX_INI) {
+				const char *name = strrchr(sc->rel, '/');
+				_cleanup_free_ char *safe = unique_safe(j->pl, j->n_pl, false, name ? name + 1 : sc->rel, 40);
+
+				free(pl->copy_rel), free(pl->argv_line);
+				pl->copy_rel = name ? xasprintf("%.*s/%s", (int)(name - sc->rel), sc->rel, safe) : xstrdup(safe);
+				pl->argv_line = step_argv_line(j, pl);
+				fprintf(stderr, "hookd: %s: its name cannot stand in an INI line: its copy is %s/%s\n", sc->path,
+					j->copies, pl->copy_rel);
+			}
+			j->n_pl++;
+			if (strlen(pl->argv_line) > LINE_MAX_INI || !ini_safe(j->vm.name)) {
+				fprintf(stderr, "hookd: %s: the VM name or %s is too long or holds ';' or a control "
+						"character: no INI line can name the scripts; not imported\n",
+					j->vm.dir, j->copies);
+				return -EINVAL;
+			}
 		}
-		fchmod(fd, 0644);
-	}
-	fprintf(f, "; Imported by `hookd import` from %s: the same scripts, with the same arguments, in the\n"
-		   "; same order. Replace them with native sections one by one; `hookd plan %s` shows the steps.\n"
-		   "; Release scripts come first, in reverse: release undoes sections bottom to top.\n",
-		vmdir, vm);
-	for (size_t i = s[2].n; i-- > 0;)
-		put_section(f, vmdir, vm, 2, s[2].names[i]);
-	for (size_t p = 0; p < 2; p++)
-		for (size_t i = 0; i < s[p].n; i++)
-			put_section(f, vmdir, vm, p, s[p].names[i]);
-	for (size_t p = 0; p < ARRAY_SIZE(phases); p++)
-		sysfs_list_free(s[p].names, s[p].n);
-	if (f != stdout && fclose(f) != 0) {
-		fprintf(stderr, "hookd: cannot write %s: %s\n", ini, strerror(errno));
-		return 1;
-	}
-	if (f != stdout)
-		printf("%s: %zu script%s imported into %s\n", vm, total, total == 1 ? "" : "s", ini);
 	return 0;
 }
 
-/* Scripts at points hookd has no steps for are named, not silently dropped. */
-static void warn_skipped(const char *vmdir)
+/* A comment, wrapped at white space under the line limit, control characters shown as '?'. */
+static void put_comment(FILE *f, const char *text)
 {
-	char **ops, **subs;
-	size_t n_ops, n_subs;
+	_cleanup_free_ char *t = xstrdup(text);
+	char *s = t;
 
-	if (sysfs_list("", vmdir, &ops, &n_ops) < 0)
-		return;
-	for (size_t i = 0; i < n_ops; i++) {
-		_cleanup_free_ char *d = xasprintf("%s/%s", vmdir, ops[i]);
+	for (char *c = t; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = '?';
+	while (*s) {
+		size_t n = strlen(s);
 
-		if (sysfs_list("", d, &subs, &n_subs) < 0)
-			continue;
-		for (size_t k = 0; k < n_subs; k++) {
-			_cleanup_free_ char *point = xasprintf("%s/%s", ops[i], subs[k]);
-			bool known = false;
-
-			for (size_t p = 0; p < ARRAY_SIZE(phases); p++)
-				known |= strcmp(point, phases[p].dir) == 0;
-			if (!known)
-				fprintf(stderr, "hookd: %s/%s: not imported (hookd runs [exec] commands only at prepare/begin, started/begin and release/end)\n",
-					vmdir, point);
+		if (n > 96) {
+			n = 96;
+			while (n > 40 && s[n] != ' ')
+				n--;
 		}
-		sysfs_list_free(subs, n_subs);
+		fprintf(f, "; %.*s\n", (int)n, s);
+		s += n;
+		s += strspn(s, " ");
 	}
-	sysfs_list_free(ops, n_ops);
+}
+
+static unsigned step_timeout(const struct import_script *sc)
+{
+	unsigned t = IMPORT_TIMEOUT_BASE_S + 2 * sc->sleep_s;
+
+	return t > IMPORT_TIMEOUT_MAX_S ? IMPORT_TIMEOUT_MAX_S : t;
+}
+
+static void put_section(FILE *f, const struct placed *p)
+{
+	const struct import_script *sc = p->sc;
+	unsigned t = step_timeout(sc);
+	_cleanup_free_ char *from = xasprintf("\n[exec %s] runs the copy of %s", p->label, sc->path);
+
+	fputc('\n', f);
+	put_comment(f, from + 1);
+	if (!sc->shebang)
+		put_comment(f, "It has no #! line: the dispatcher's bash ran it as a bash script, so its copy "
+			       "starts with #!/bin/bash.");
+	if (sc->sleeps) {
+		_cleanup_free_ char *why = xasprintf("timeout = %u: it sleeps %u s in all (line %s); the dispatcher "
+						     "waited for it without a limit, hookd gives it %u s more than "
+						     "that to finish.",
+						     t, sc->sleep_s, sc->sleeps, t - sc->sleep_s);
+		put_comment(f, why);
+	}
+	fprintf(f, "[exec %s]\n%s\ntimeout = %u\n", p->label, p->argv_line, t);
+}
+
+static void put_ini(FILE *f, const struct import_job *j)
+{
+	_cleanup_free_ char *head = xasprintf(
+		"Imported by `hookd import` from %s: each script that the dispatcher ran is a copy in %s, run "
+		"with the same arguments and the domain XML on stdin. Order: hookd runs a directory's scripts in "
+		"name order; the dispatcher ran them in directory order (find's), which only names starting with "
+		"a number make the same. Release scripts come first, in reverse: release undoes sections bottom "
+		"to top. Timeouts: the dispatcher had none; every imported step has one (timeout = below), "
+		"a minute plus twice what the script sleeps. `hookd plan %s` shows the steps.",
+		j->vm.dir, j->copies, j->vm.name);
+
+	put_comment(f, head);
+	for (size_t i = j->n_pl; i-- > 0;)
+		if (j->pl[i].point == IMPORT_RELEASE)
+			put_section(f, &j->pl[i]);
+	for (size_t i = 0; i < j->n_pl; i++)
+		if (j->pl[i].point != IMPORT_RELEASE)
+			put_section(f, &j->pl[i]);
+	import_native_suggest(f, &j->vm);
+}
+
+/* dst (mode, replaced) gets prefix (may be NULL) and then src's bytes. */
+static int copy_file(const char *src, const char *dst, mode_t mode, const char *prefix)
+{
+	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int out = -1;
+	char buf[65536];
+	ssize_t n;
+
+	(void)unlink(dst);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (in < 0 || out < 0 || fchmod(out, mode) < 0)
+		return -errno;
+	if (prefix && write(out, prefix, strlen(prefix)) != (ssize_t)strlen(prefix))
+		return -EIO;
+	while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && write(out, buf, (size_t)n) != n)
+			return -EIO;
+	if (n < 0 || fsync(out) < 0)
+		return -errno;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path) < 0 ? -1 : 0;
+}
+
+/* Copies the regular files and directories of src into dst (created), modes without group/other
+ * write; links to directories are not followed (a stopped -> release link is imported at release). */
+static int copy_tree(const char *src, const char *dst, int depth)
+{
+	char **names;
+	size_t n;
+	int r = 0;
+
+	if (depth > 8)
+		return 0;
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (sysfs_list("", src, &names, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		_cleanup_free_ char *s = xasprintf("%s/%s", src, names[i]), *d = xasprintf("%s/%s", dst, names[i]);
+		struct stat st, lst;
+
+		if (stat(s, &st) < 0 || lstat(s, &lst) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode))
+			r = copy_tree(s, d, depth + 1);
+		else if (S_ISREG(st.st_mode))
+			r = copy_file(s, d, st.st_mode & 0755, NULL);
+	}
+	sysfs_list_free(names, n);
+	return r;
+}
+
+static void remove_tree(const char *path)
+{
+	(void)nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* <hooks_dir>/VM.d: the VM's tree, each step under its placed name, a #!/bin/bash line added where
+ * the dispatcher's bash fallback ran it. Built beside and renamed into place. */
+static int make_copies(const struct import_job *j)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.new", j->copies), *old = xasprintf("%s.old", j->copies);
+	int r;
+
+	remove_tree(tmp);
+	r = copy_tree(j->vm.dir, tmp, 0);
+	for (size_t i = 0; i < j->n_pl && r == 0; i++) {
+		const struct placed *p = &j->pl[i];
+		_cleanup_free_ char *at = xasprintf("%s/%s", tmp, p->sc->rel), *to = xasprintf("%s/%s", tmp, p->copy_rel);
+
+		if (!p->sc->shebang)
+			r = copy_file(p->sc->path, to, 0755, "#!/bin/bash\n");
+		else if (strcmp(at, to) != 0 && rename(at, to) < 0)
+			r = -errno;
+		if (r == 0 && strcmp(at, to) != 0)
+			(void)unlink(at);
+	}
+	if (r == 0) {
+		remove_tree(old);
+		if ((rename(j->copies, old) < 0 && errno != ENOENT) || rename(tmp, j->copies) < 0)
+			r = -errno;
+		remove_tree(old);
+	}
+	if (r < 0) {
+		fprintf(stderr, "hookd: cannot copy %s to %s: %s\n", j->vm.dir, j->copies, strerror(-r));
+		remove_tree(tmp);
+	}
+	return r;
+}
+
+static int mkdir_parents(char *path)
+{
+	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			*s = '/';
+			return -errno;
+		}
+		*s = '/';
+	}
+	return 0;
+}
+
+/* The imported originals go to DIR.imported/VM/..., so that no dispatcher runs them besides hookd.
+ * All or none: a failure moves back what moved. */
+static int move_originals(const struct import_job *j, const char *dir)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < j->n_pl && r == 0; i++) {
+		_cleanup_free_ char *to = xasprintf("%s.imported/%s/%s", dir, j->vm.name, j->pl[i].sc->rel);
+
+		if (mkdir_parents(to) < 0 || rename(j->pl[i].sc->path, to) < 0) {
+			r = -errno;
+			fprintf(stderr, "hookd: cannot move %s to %s: %s\n", j->pl[i].sc->path, to, strerror(errno));
+		}
+	}
+	if (r < 0)
+		while (i-- > 1) {
+			_cleanup_free_ char *to = xasprintf("%s.imported/%s/%s", dir, j->vm.name, j->pl[i - 1].sc->rel);
+
+			(void)rename(to, j->pl[i - 1].sc->path);
+		}
+	return r;
+}
+
+static int write_ini(const struct import_job *j, const char *dir)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.new", j->ini);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int r;
+
+	if (!f) {
+		fprintf(stderr, "hookd: cannot write %s: %s\n", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	(void)fchmod(fd, 0644);
+	put_ini(f, j);
+	r = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -errno;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0)
+		r = make_copies(j);
+	if (r == 0 && (r = move_originals(j, dir)) == 0 && rename(tmp, j->ini) < 0)
+		r = -errno;
+	if (r < 0) {
+		fprintf(stderr, "hookd: %s: not imported: %s\n", j->vm.dir, strerror(-r));
+		unlink(tmp);
+		return 1;
+	}
+	printf("%s: %zu script%s copied to %s and run by %s; the originals moved to %s.imported/%s\n", j->vm.name,
+	       j->n_pl, j->n_pl == 1 ? "" : "s", j->copies, j->ini, dir, j->vm.name);
+	return 0;
+}
+
+enum { IMPORT_SKIPPED = -1 };
+
+/* Imports one VM directory: an exit status, or IMPORT_SKIPPED when it has no scripts to import. */
+static int import_vm(const struct hookd_conf *conf, const struct import_opts *o, const char *dir, const char *vm)
+{
+	_cleanup_free_ char *rel = xasprintf("%s/%s", dir, vm);
+	struct import_job j = { .ini = conf_vm_ini_path(conf, vm) };
+	char vmdir[PATH_MAX];
+	int code = 0;
+
+	if (!j.ini || !realpath(rel, vmdir)) {
+		fprintf(stderr, "hookd: %s: %s\n", rel, j.ini ? strerror(errno) : "not a usable VM name");
+		free(j.ini);
+		return 2;
+	}
+	j.copies = xasprintf("%s/%s.d", conf->hooks_dir, vm);
+	import_scan_vm(vmdir, vm, &j.vm);
+	if (import_vm_steps(&j.vm) == 0) {
+		fprintf(stderr, "hookd: %s: no scripts under prepare/begin, started/begin or release/end: skipped\n",
+			vmdir);
+		code = IMPORT_SKIPPED;
+	} else if (place_steps(&j) < 0) {
+		code = 2;
+	} else if (o->to_stdout) {
+		printf("; ---- %s (--stdout: nothing written; without it the scripts are copied to %s)\n", j.ini,
+		       j.copies);
+		put_ini(stdout, &j);
+	} else if (access(j.ini, F_OK) == 0 && !o->force) {
+		fprintf(stderr, "hookd: %s exists; not replacing it (--force replaces, --stdout prints)\n", j.ini);
+		code = 2;
+	} else {
+		code = write_ini(&j, dir);
+	}
+	for (size_t i = 0; i < j.n_pl; i++)
+		free(j.pl[i].label), free(j.pl[i].copy_rel), free(j.pl[i].argv_line);
+	free(j.pl);
+	import_vm_free(&j.vm);
+	free(j.ini);
+	free(j.copies);
+	return code;
 }
 
 int import_run(const struct hookd_conf *conf, const struct import_opts *o)
 {
-	char **vms;
+	char dir[PATH_MAX], **vms;
 	size_t n;
-	int worst = 0, done = 0;
+	int worst = 0, done = 0, skipped = 0;
 
-	if (sysfs_list("", o->dir, &vms, &n) < 0) {
+	if (!realpath(o->dir, dir) || sysfs_list("", dir, &vms, &n) < 0) {
 		fprintf(stderr, "hookd: %s: %s\n", o->dir, strerror(errno));
 		return 2;
 	}
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *vmdir = xasprintf("%s/%s", o->dir, vms[i]);
+		_cleanup_free_ char *vmdir = xasprintf("%s/%s", dir, vms[i]);
 		struct stat st;
 		int r;
 
 		if ((o->only_vm && strcmp(o->only_vm, vms[i]) != 0) || stat(vmdir, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		warn_skipped(vmdir);
-		r = import_vm(conf, o, vms[i]);
-		worst = r > worst ? r : worst;
+		r = import_vm(conf, o, dir, vms[i]);
+		skipped += r == IMPORT_SKIPPED;
 		done += r == 0;
+		worst = r > worst ? r : worst;
 	}
 	sysfs_list_free(vms, n);
 	if (!done && !worst) {
-		fprintf(stderr, "hookd: no VM directory%s%s in %s\n", o->only_vm ? " named " : "",
-			o->only_vm ? o->only_vm : "", o->dir);
+		fprintf(stderr, "hookd: %s in %s%s%s\n", skipped ? "no scripts to import" : "no VM directory", dir,
+			o->only_vm ? " for " : "", o->only_vm ? o->only_vm : "");
 		return 2;
 	}
 	return worst;

@@ -1,3 +1,14 @@
-foreach(case same_scripts_same_order failed_prepare_runs_release_scripts refuses_to_overwrite)
+foreach(case
+    same_scripts_same_argv
+    failed_prepare_runs_release_scripts
+    refuses_to_overwrite
+    scripts_without_shebang
+    timeouts_fit_the_scripts
+    chained_migration_runs_each_script_once
+    warns_when_names_say_no_order
+    subop_that_is_a_file
+    empty_vm_directory
+    hostile_names_round_trip
+    says_what_was_skipped)
   hookd_sim_test(sim_import_${case} test_import.sh ${case})
 endforeach()
