@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	size_t len = 0;
 	int r, code;
 
+	std_fds_ensure();
 	if (argc < 4) {
 		fprintf(stderr, "usage: %s VM OPERATION SUB-OPERATION [EXTRA] < domain.xml (run by the hook)\n", argv[0]);
 		return 2;

@@ -16,6 +16,7 @@
 #include "phase.h"
 #include "plan.h"
 #include "sysfs.h"
+#include "trust.h"
 #include "vmconfig.h"
 
 #define XML_MAX (64u << 20)
@@ -171,9 +172,14 @@ static int check_one(const char *path)
 
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
+	struct err e;
 	int bad = 0;
 
 	printf("%s: ok\n", c->conf.path ? c->conf.path : "(no hookd.conf: defaults)");
+	if (c->conf.chain && trust_program(c->conf.chain, &e) < 0) {
+		fprintf(stderr, "chain: the hook would refuse to run it: %s\n", e.msg);
+		bad++;
+	}
 	if (argc > 0) {
 		for (int i = 0; i < argc; i++) {
 			_cleanup_free_ char *ini = conf_vm_ini_path(&c->conf, argv[i]);
@@ -447,18 +453,33 @@ static const struct command {
 	const char *name;
 	int (*fn)(struct cli *c, int argc, char **argv);
 	const char *opts; /* the option letters of parse_cmd_opts it takes */
+	int vm_args;      /* how many leading arguments are VM names (-1: all) */
 } commands[] = {
-	{ "check", cmd_check, "" },
-	{ "inspect", cmd_inspect, "xj" },
-	{ "plan", cmd_plan, "xpj" },
-	{ "run", cmd_run, "x" },
-	{ "status", cmd_status, "j" },
-	{ "restore", cmd_restore, "" },
-	{ "install", cmd_install, "CRDH" },
-	{ "import", cmd_import, "MFS" },
-	{ "devices", cmd_devices, "j" },
-	{ "doctor", cmd_doctor, "xj" },
+	{ "check", cmd_check, "", -1 },
+	{ "inspect", cmd_inspect, "xj", 1 },
+	{ "plan", cmd_plan, "xpj", 1 },
+	{ "run", cmd_run, "x", 1 },
+	{ "status", cmd_status, "j", 0 },
+	{ "restore", cmd_restore, "", 1 },
+	{ "install", cmd_install, "CRDH", 0 },
+	{ "import", cmd_import, "MFS", 0 },
+	{ "devices", cmd_devices, "j", 0 },
+	{ "doctor", cmd_doctor, "xj", -1 },
 };
+
+/* Every VM name is checked once, here, before any command builds a path from it. */
+static int check_vm_args(const struct command *cmd, const struct cli *c, int argc, char **argv)
+{
+	struct err e;
+	int n = cmd->vm_args < 0 || cmd->vm_args > argc ? argc : cmd->vm_args;
+
+	for (int i = 0; i < n; i++)
+		if (conf_vm_name_check(argv[i], &e) < 0)
+			return usage_error("%s: %s", cmd->name, e.msg);
+	if (c->import.only_vm && conf_vm_name_check(c->import.only_vm, &e) < 0)
+		return usage_error("%s --vm: %s", cmd->name, e.msg);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -472,6 +493,7 @@ int main(int argc, char **argv)
 	struct err e;
 	int o, code;
 
+	std_fds_ensure();
 	while ((o = getopt_long(argc, argv, "+vqh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r': c.root = optarg; break;
@@ -491,7 +513,8 @@ int main(int argc, char **argv)
 		int cargc = argc - optind;
 		char **cargv = argv + optind;
 
-		if (parse_cmd_opts(&c, commands[i].name, commands[i].opts, cargc, cargv) < 0)
+		if (parse_cmd_opts(&c, commands[i].name, commands[i].opts, cargc, cargv) < 0 ||
+		    check_vm_args(&commands[i], &c, cargc - optind, cargv + optind) != 0)
 			return EXIT_CONFIG;
 		if (conf_load(c.conf_path, c.conf_path != NULL, &c.conf, &e) < 0) {
 			fprintf(stderr, "hookd: %s\n", e.msg);

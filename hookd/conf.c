@@ -1,11 +1,14 @@
 #include "conf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "trust.h"
 
 #define DEFAULT_HOOKS_DIR "/etc/hookd/hooks.d"
 #define DEFAULT_STATE_DIR "/run/hookd"
@@ -19,45 +22,31 @@ struct conf_parse {
 
 static const char *const conf_keys[] = { "root", "hooks_dir", "state_dir", "chain", "timeout", "log" };
 
-int conf_check_owner(int fd, const char *path, struct err *e)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return err_set(e, -errno, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return err_set(e, -EINVAL, "%s: not a regular file", path);
-	/* As root (always, in the hook) this means root; a user's read-only `hookd plan` may use own files. */
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return err_set(e, -EPERM, "%s: refusing a file not owned by root (hookd runs as root; chown root %s)",
-			       path, path);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return err_set(e, -EPERM, "%s: refusing a file writable by group or others (chmod go-w %s)",
-			       path, path);
-	return 0;
-}
-
 char *conf_ini_read_line(char *str, int num, void *stream)
 {
 	struct ini_reader *rd = stream;
-	char *s;
+	const char *nl;
 	size_t len, lead;
 
-	if (rd->failed || !(s = fgets(str, num, rd->f)))
+	if (rd->failed || rd->pos >= rd->end)
 		return NULL;
 	rd->line++;
-	len = strlen(s);
-	if (len == (size_t)num - 1 && s[len - 1] != '\n' && !feof(rd->f)) {
+	nl = memchr(rd->pos, '\n', (size_t)(rd->end - rd->pos));
+	len = (size_t)((nl ? nl + 1 : rd->end) - rd->pos);
+	if (len > (size_t)num - 1) {
 		conf_ini_fail(rd, "%s:%u: line longer than %d characters", rd->path, rd->line, num - 2);
 		return NULL;
 	}
-	lead = strspn(s, " \t");
-	memmove(s, s + lead, len - lead + 1);
-	if (s[0] == '[' && rd->on_section && rd->on_section(rd, s + 1) < 0) {
+	memcpy(str, rd->pos, len);
+	str[len] = '\0';
+	rd->pos += len;
+	lead = strspn(str, " \t");
+	memmove(str, str + lead, len - lead + 1);
+	if (str[0] == '[' && rd->on_section && rd->on_section(rd, str + 1) < 0) {
 		rd->failed = true;
 		return NULL;
 	}
-	return s;
+	return str;
 }
 
 int conf_ini_fail(struct ini_reader *rd, const char *fmt, ...)
@@ -130,6 +119,12 @@ static int parse_log(const char *v, enum log_target *out)
 	return -EINVAL;
 }
 
+/* Text from the file, for a message: only when anyone may read the file anyway. */
+static const char *shown(const struct ini_reader *rd, const char *text)
+{
+	return rd->world_readable ? text : "?";
+}
+
 static int conf_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct conf_parse *p = user;
@@ -142,7 +137,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 		;
 	if (k == ARRAY_SIZE(conf_keys))
 		return conf_ini_fail(rd, "%s:%u: unknown key '%s' (known: root, hooks_dir, state_dir, chain, timeout, log)",
-				     rd->path, rd->line, name);
+				     rd->path, rd->line, shown(rd, name));
 	if (p->seen & (1u << k))
 		return conf_ini_fail(rd, "%s:%u: '%s' is set twice", rd->path, rd->line, name);
 	p->seen |= 1u << k;
@@ -151,18 +146,18 @@ static int conf_handler(void *user, const char *section, const char *name, const
 
 		if (set_path(dst[k], value) < 0)
 			return conf_ini_fail(rd, "%s:%u: %s must be an absolute path, got '%s'", rd->path, rd->line,
-					     name, value);
+					     name, shown(rd, value));
 		c->state_dir_set |= k == 2;
 	} else if (k == 4 && parse_timeout(value, &c->timeout_ms) < 0)
 		return conf_ini_fail(rd, "%s:%u: timeout: expected seconds (e.g. 5, 2.5, 500ms) from 1ms to 600, got '%s'",
-				     rd->path, rd->line, value);
+				     rd->path, rd->line, shown(rd, value));
 	else if (k == 5 && value[0] == '/') {
 		c->log = LOG_TARGET_FILE;
 		free(c->log_file);
 		c->log_file = xstrdup(value);
 	} else if (k == 5 && parse_log(value, &c->log) < 0)
 		return conf_ini_fail(rd, "%s:%u: log: expected syslog, stderr, none or an absolute file path, got '%s'",
-				     rd->path, rd->line, value);
+				     rd->path, rd->line, shown(rd, value));
 	return 1;
 }
 
@@ -182,23 +177,76 @@ static void conf_defaults(struct hookd_conf *c)
 	c->log = LOG_TARGET_SYSLOG;
 }
 
-int conf_open(const char *path, FILE **out, struct err *e)
+static const char *file_type(mode_t mode)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
+	       : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "it";
+}
 
-	if (fd < 0)
+/* The checks that come before reading a byte: type (no open(2) of a FIFO or a device), trust, size. */
+static int open_checked(const char *path, int *out, struct err *e)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) < 0)
 		return errno == ENOENT ? -ENOENT : err_set(e, -errno, "%s: %s", path, strerror(errno));
-	r = conf_check_owner(fd, path, e);
-	if (r < 0) {
-		close(fd);
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, -EINVAL, "%s: refusing %s: not a regular file", path,
+			       file_type(st.st_mode));
+	r = trust_dirs(path, e);
+	if (r < 0)
 		return r;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || (r = trust_stat(&st, path, S_IFREG, e)) < 0)
+		return r < 0 ? r : err_set(e, -errno, "%s: %s", path, strerror(errno));
+	if ((size_t)st.st_size > CONF_FILE_MAX)
+		return err_set(e, -EFBIG, "%s: refusing a config file of %lld bytes (at most %u)", path,
+			       (long long)st.st_size, CONF_FILE_MAX);
+	*out = fd;
+	fd = -1;
+	return st.st_mode & S_IROTH ? 1 : 0;
+}
+
+int conf_ini_open(struct ini_reader *rd, const char *path, struct err *e)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len;
+	const char *nul;
+	int r = open_checked(path, &fd, e);
+
+	if (r < 0)
+		return r;
+	rd->world_readable = r > 0;
+	rd->path = path;
+	rd->e = e;
+	r = read_all_fd(fd, CONF_FILE_MAX + 1, &rd->text, &len);
+	if (r < 0)
+		return err_set(e, r, "%s: %s", path, r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+	rd->pos = rd->text;
+	rd->end = rd->text + len;
+	nul = memchr(rd->text, '\0', len);
+	if (nul) {
+		unsigned line = 1;
+
+		for (const char *c = rd->text; c < nul; c++)
+			line += *c == '\n';
+		conf_ini_close(rd);
+		return err_set(e, -EINVAL, "%s:%u: refusing a NUL byte (a config file is text)", path, line);
 	}
-	*out = fdopen(fd, "r");
-	if (!*out) {
-		close(fd);
-		return err_set(e, -ENOMEM, "%s: out of memory", path);
-	}
+	if (len >= 3 && memcmp(rd->text, "\xEF\xBB\xBF", 3) == 0)
+		rd->pos += 3; /* a UTF-8 byte order mark, as some editors write */
 	return 0;
+}
+
+void conf_ini_close(struct ini_reader *rd)
+{
+	free(rd->text);
+	rd->text = NULL;
+	rd->pos = rd->end = NULL;
 }
 
 int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct err *e)
@@ -208,9 +256,8 @@ int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct 
 
 	if (!path)
 		path = HOOKD_CONF_FILE;
-	p.rd.path = path;
 	conf_defaults(out);
-	r = conf_open(path, &p.rd.f, e);
+	r = conf_ini_open(&p.rd, path, e);
 	if (r == -ENOENT && !must_exist)
 		goto done;
 	if (r < 0) {
@@ -221,7 +268,10 @@ int conf_load(const char *path, bool must_exist, struct hookd_conf *out, struct 
 	}
 	out->path = xstrdup(path);
 	r = conf_ini_parse(&p.rd, conf_handler, &p, "'key = value'");
-	fclose(p.rd.f);
+	if (r < 0 && !p.rd.world_readable)
+		strncat(e->msg, " (text from the file is not shown: it is not world-readable)",
+			sizeof(e->msg) - strlen(e->msg) - 1);
+	conf_ini_close(&p.rd);
 	if (r < 0) {
 		conf_free(out);
 		return r;
@@ -262,9 +312,27 @@ char *conf_rooted(const struct hookd_conf *c, const char *abs_path)
 	return xasprintf("%.*s%s", (int)n, c->root, abs_path);
 }
 
+int conf_vm_name_check(const char *vm, struct err *e)
+{
+	size_t n = strlen(vm);
+
+	if (!n)
+		return err_set(e, -EINVAL, "the VM name is empty");
+	if (n > CONF_VM_NAME_MAX)
+		return err_set(e, -EINVAL, "refusing a VM name longer than %u bytes", CONF_VM_NAME_MAX);
+	for (const char *c = vm; *c; c++)
+		if (iscntrl((unsigned char)*c))
+			return err_set(e, -EINVAL, "refusing a VM name with a control character (byte %zu)",
+				       (size_t)(c - vm) + 1);
+	/* the name becomes <hooks_dir>/<vm>.ini and, without a uuid, <state_dir>/<vm>.journal */
+	if (strchr(vm, '/') || !strcmp(vm, ".") || !strcmp(vm, ".."))
+		return err_set(e, -EINVAL, "refusing the VM name '%s': it must not contain '/' or be '.' or '..'", vm);
+	return 0;
+}
+
 char *conf_vm_ini_path(const struct hookd_conf *c, const char *vm)
 {
-	if (!vm[0] || strchr(vm, '/') || strcmp(vm, ".") == 0 || strcmp(vm, "..") == 0)
+	if (conf_vm_name_check(vm, NULL) < 0)
 		return NULL;
 	return xasprintf("%s/%s.ini", c->hooks_dir, vm);
 }

@@ -486,21 +486,29 @@ static void collect_error(void *data, xmlErrorPtr err)
 #endif
 {
 	struct first_error *fe = ((xmlParserCtxt *)data)->_private;
-	size_t n;
+	size_t n = 0;
 
 	/* The first error says what went wrong; later ones are its echoes. */
 	if (fe->set || err->level < XML_ERR_ERROR)
 		return;
 	fe->set = true;
 	fe->line = err->line;
-	snprintf(fe->msg, sizeof(fe->msg), "%s", err->message ? err->message : "parse error");
-	n = strlen(fe->msg);
-	while (n && isspace((unsigned char)fe->msg[n - 1]))
-		fe->msg[--n] = '\0';
+	/* one line of printable ASCII: libxml2 quotes the input's names and bytes raw, with newlines */
+	for (const char *m = err->message ? err->message : "parse error"; *m && n < sizeof(fe->msg) - 1; m++)
+		fe->msg[n++] = *m >= 0x20 && *m < 0x7f ? *m : *m == '\n' ? ' ' : '?';
+	while (n && fe->msg[n - 1] == ' ')
+		n--;
+	fe->msg[n] = '\0';
+}
+
+static void no_generic_error(void *ctx, const char *msg, ...)
+{
+	(void)ctx, (void)msg;
 }
 
 /* No network, no DTD loading, no entity substitution, no DTD default attributes; errors are
- * collected (with their line) instead of going to stderr. */
+ * collected (with their line) instead of going to stderr: the parser's own and those libxml2 raises
+ * without a parser context (encoding, I/O), which would otherwise print lines of their own. */
 static int read_xml(const char *xml, size_t len, xmlDoc **out, struct err *e)
 {
 	const int opts = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_BIG_LINES;
@@ -513,11 +521,16 @@ static int read_xml(const char *xml, size_t len, xmlDoc **out, struct err *e)
 		return err_set(e, -ENOMEM, "cannot create an XML parser");
 	ctxt->_private = &fe;
 	ctxt->sax->serror = collect_error;
+	xmlSetGenericErrorFunc(NULL, no_generic_error);
+	xmlSetStructuredErrorFunc(ctxt, collect_error);
 	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, opts);
+	xmlSetStructuredErrorFunc(NULL, NULL);
 	xmlFreeParserCtxt(ctxt);
 	if (!doc) {
-		if (fe.set)
+		if (fe.set && fe.line > 0)
 			return err_set(e, -EINVAL, "line %d: malformed XML: %s", fe.line, fe.msg);
+		if (fe.set) /* an encoding or I/O error has no line */
+			return err_set(e, -EINVAL, "malformed XML: %s", fe.msg);
 		return err_set(e, -EINVAL, "malformed XML");
 	}
 	*out = doc;

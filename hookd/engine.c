@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "sysfs.h"
+#include "trust.h"
 
 struct lock_try {
 	int fd;
@@ -46,9 +47,11 @@ static int engine_lock(const struct hookd_conf *conf, int *out, struct err *e)
 
 	if (r < 0)
 		return err_set(e, r, "cannot create state directory %s: %s", conf->state_dir, strerror(-r));
-	t.fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (t.fd < 0)
-		return err_set(e, -errno, "cannot open lock %s: %s", path, strerror(errno));
+	r = trust_state_dir(conf->state_dir, e);
+	if (r == 0)
+		r = trust_open_state(path, O_RDWR | O_CREAT, &t.fd, e);
+	if (r < 0)
+		return r;
 	r = sysfs_wait(lock_acquired, &t, conf->timeout_ms * 10);
 	if (r < 0) {
 		close(t.fd);
@@ -71,8 +74,11 @@ int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, 
 {
 	char **names;
 	size_t n;
-	int r = sysfs_list("", state_dir, &names, &n);
+	int r = trust_state_dir(state_dir, e);
 
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	r = sysfs_list("", state_dir, &names, &n);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)

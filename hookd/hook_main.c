@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "conf.h"
+#include "trust.h"
 
 #define STDIN_MAX (64u << 20)
 
@@ -133,11 +134,17 @@ int main(int argc, char **argv)
 	char *ini;
 	bool run;
 
+	std_fds_ensure();
 	if (argc < 4) {
 		fprintf(stderr, "usage: %s VM OPERATION SUB-OPERATION [EXTRA] < domain.xml\n"
 				"This is the libvirt QEMU hook of hookd; libvirtd runs it. See hookd(8).\n",
 			argv[0]);
 		return 2;
+	}
+	if (acts_on(argv[2], argv[3]) && conf_vm_name_check(argv[1], &e) < 0) {
+		drain_stdin();
+		fprintf(stderr, "hookd: %s\n", e.msg);
+		return 1;
 	}
 	if (conf_load(getenv("HOOKD_CONF"), false, &conf, &e) < 0) {
 		drain_stdin();
@@ -155,8 +162,13 @@ int main(int argc, char **argv)
 		run = has_journals(conf.state_dir);
 	free(ini);
 	if (conf.chain) {
-		int rc = run_chained(conf.chain, run, argv);
+		int rc = trust_program(conf.chain, &e) < 0 ? -1 : run_chained(conf.chain, run, argv);
 
+		if (rc < 0) {
+			drain_stdin();
+			fprintf(stderr, "hookd: refusing to run the chained hook: %s\n", e.msg);
+			rc = 1;
+		}
 		conf_free(&conf);
 		return rc;
 	}

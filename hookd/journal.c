@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "trust.h"
+
 #define JOURNAL_MAGIC "hookd-journal 1"
 #define JOURNAL_MAX (1 << 20)
 
@@ -138,15 +140,15 @@ out:
 
 int journal_load(const char *path, struct journal **out, struct err *e)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct journal *j;
 	char *line, *next;
 	unsigned lineno = 1;
-	int r;
+	int r = trust_open_state(path, O_RDONLY, &fd, e);
 
-	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : err_set(e, -errno, "%s: %s", path, strerror(errno));
+	if (r < 0)
+		return r;
 	r = read_all_fd(fd, JOURNAL_MAX, &buf, NULL);
 	if (r < 0)
 		return err_set(e, r, "%s: %s", path, strerror(-r));
@@ -184,13 +186,12 @@ static int fsync_dir_of(const char *path)
 
 int journal_save(const struct journal *j, struct err *e)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", j->path);
+	_cleanup_free_ char *tmp = NULL;
 	FILE *f;
-	int fd, r = 0;
+	int fd, r = trust_create_tmp(j->path, &tmp, &fd, e);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_set(e, -errno, "%s: %s", tmp, strerror(errno));
+	if (r < 0)
+		return r;
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);

@@ -1,11 +1,29 @@
 #include "log.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 static enum log_target log_target = LOG_TARGET_NONE;
 static char log_prefix[256];
 static FILE *log_fp;
+
+/* Appends to file, never through a symlink, and only to a regular file (a FIFO would block). */
+static FILE *open_log(const char *file)
+{
+	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0640);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "a"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
 
 void log_open(enum log_target target, const char *file, const char *vm, const char *phase)
 {
@@ -15,7 +33,7 @@ void log_open(enum log_target target, const char *file, const char *vm, const ch
 		openlog("hookd", LOG_PID, LOG_DAEMON);
 	if (target == LOG_TARGET_FILE) {
 		/* line-buffered appends: lines of concurrent hooks for different VMs never interleave */
-		log_fp = file ? fopen(file, "ae") : NULL;
+		log_fp = file ? open_log(file) : NULL;
 		if (log_fp)
 			setvbuf(log_fp, NULL, _IOLBF, 0);
 		else

@@ -64,6 +64,8 @@ int phase_run(const struct hookd_conf *conf, const char *vm, const char *phase, 
 
 	if (phase_from_name(phase, &ph) < 0 || ph == PHASE_NONE)
 		return EXIT_OK;
+	if (conf_vm_name_check(vm, e) < 0)
+		return EXIT_CONFIG;
 	if (xml && domain_parse(xml, len, &dom, e) < 0) {
 		if (ph != PHASE_RELEASE) {
 			err_prefix(e, 0, "domain XML of %s: ", vm);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "trust.h"
+
 void shared_for_each(const struct action_ctx *ctx, const char *action, const char *target,
 		     void (*fn)(const struct journal *j, const struct journal_rec *rec, void *arg), void *arg)
 {
@@ -51,18 +53,23 @@ int shared_baseline(const struct action_ctx *ctx, const char *key, const char *c
 		    struct err *e)
 {
 	_cleanup_free_ char *path = baseline_path(ctx, key), *dir = xasprintf("%s/shared", ctx->conf->state_dir);
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
 	size_t len = strlen(current);
+	int r = trust_open_state(path, O_RDONLY, &fd, e);
 
-	if (fd >= 0)
+	if (r == 0)
 		return read_all_fd(fd, 1 << 20, baseline, NULL);
-	if (errno != ENOENT)
-		return err_set(e, -errno, "%s: %s", path, strerror(errno));
+	if (r != -ENOENT)
+		return r;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return err_set(e, -errno, "%s: %s", dir, strerror(errno));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, current, len) != (ssize_t)len || fsync(fd) < 0 || rename(tmp, path) < 0)
+	r = trust_state_dir(dir, e);
+	if (r == 0)
+		r = trust_create_tmp(path, &tmp, &fd, e);
+	if (r < 0)
+		return r;
+	if (write(fd, current, len) != (ssize_t)len || fsync(fd) < 0 || rename(tmp, path) < 0)
 		return err_set(e, -errno, "cannot record the baseline of %s in %s: %s", key, path, strerror(errno));
 	*baseline = xstrdup(current);
 	return 0;

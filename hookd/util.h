@@ -47,6 +47,9 @@ int read_all_fd(int fd, size_t max, char **out, size_t *len);
 void json_string(FILE *out, const char *s);
 /* Prints `, "key": "value"` (value escaped): the next member of an object already opened. */
 void json_member(FILE *out, const char *key, const char *value);
+/* Opens /dev/null on whichever of stdin, stdout, stderr is closed: a hook run with stdin closed reads
+ * an empty input (release needs none), and no file hookd opens later can land on fd 0, 1 or 2. */
+void std_fds_ensure(void);
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);
 

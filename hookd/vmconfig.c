@@ -1,6 +1,7 @@
 #include "vmconfig.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 struct vm_parse {
@@ -8,7 +9,53 @@ struct vm_parse {
 	struct vm_config *c;
 	char **keys; /* the current section's keys so far: a repeated key is an error */
 	size_t n_keys;
+	size_t cap;    /* of c->sections */
+	size_t *slots; /* open-addressing set of section index + 1 by (action, label): duplicates in O(1) */
+	size_t n_slots;
 };
+
+static size_t section_hash(const struct action_ops *ops, const char *label)
+{
+	size_t h = (size_t)(uintptr_t)ops * 31u;
+
+	for (const char *c = label ? label : ""; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return h;
+}
+
+/* The slot holding (ops, label), or the empty slot where it would go. */
+static size_t *section_slot(const struct vm_parse *p, const struct action_ops *ops, const char *label)
+{
+	size_t i = section_hash(ops, label) & (p->n_slots - 1);
+
+	for (;; i = (i + 1) & (p->n_slots - 1)) {
+		const struct vm_section *o = p->slots[i] ? &p->c->sections[p->slots[i] - 1] : NULL;
+
+		if (!o || (o->ops == ops && strcmp(o->label ? o->label : "", label ? label : "") == 0))
+			return &p->slots[i];
+	}
+}
+
+/* Appends a section (growing the array and the set by doubling: loading stays linear). */
+static struct vm_section *section_add(struct vm_parse *p, const struct action_ops *ops, const char *label)
+{
+	struct vm_config *c = p->c;
+
+	if (c->n_sections == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 8;
+		c->sections = xrealloc(c->sections, p->cap * sizeof(*c->sections));
+	}
+	if (2 * (c->n_sections + 1) > p->n_slots) {
+		free(p->slots);
+		p->n_slots = p->n_slots ? p->n_slots * 2 : 16;
+		p->slots = xcalloc(p->n_slots, sizeof(*p->slots));
+		for (size_t i = 0; i < c->n_sections; i++)
+			*section_slot(p, c->sections[i].ops, c->sections[i].label) = i + 1;
+	}
+	c->sections[c->n_sections] = (struct vm_section){ .ops = ops, .label = label ? xstrdup(label) : NULL };
+	*section_slot(p, ops, label) = ++c->n_sections;
+	return &c->sections[c->n_sections - 1];
+}
 
 static void forget_keys(struct vm_parse *p)
 {
@@ -26,7 +73,9 @@ static int section_start(struct ini_reader *rd, const char *header)
 	const struct action_ops *ops;
 	const char *end = strchr(header, ']');
 	_cleanup_free_ char *copy = NULL;
+	struct vm_section *s;
 	char *name, *label;
+	size_t *slot;
 
 	if (!end)
 		return err_set(rd->e, -EINVAL, "%s:%u: unterminated section header", c->path, rd->line);
@@ -53,20 +102,18 @@ static int section_start(struct ini_reader *rd, const char *header)
 	if (label && (!label[0] || strchr(label, ':')))
 		return err_set(rd->e, -EINVAL, "%s:%u: [%s NAME]: the name may not be empty or contain ':'", c->path,
 			       rd->line, name);
-	for (size_t i = 0; i < c->n_sections; i++) {
-		const struct vm_section *o = &c->sections[i];
+	slot = p->n_slots ? section_slot(p, ops, label) : NULL;
+	if (slot && *slot) {
+		const struct vm_section *o = &c->sections[*slot - 1];
 
-		if (o->ops == ops && strcmp(o->label ? o->label : "", label ? label : "") == 0)
-			return err_set(rd->e, -EINVAL, "%s:%u: duplicate section [%s%s%s] (first at line %u)%s", c->path,
-				       rd->line, name, label ? " " : "", label ? label : "", o->line,
-				       ops->repeatable ? "; name each one: [exec NAME]" : "");
+		return err_set(rd->e, -EINVAL, "%s:%u: duplicate section [%s%s%s] (first at line %u)%s", c->path,
+			       rd->line, name, label ? " " : "", label ? label : "", o->line,
+			       ops->repeatable ? "; name each one: [exec NAME]" : "");
 	}
-	c->sections = xrealloc(c->sections, (c->n_sections + 1) * sizeof(*c->sections));
-	c->sections[c->n_sections] = (struct vm_section){ .ops = ops, .line = rd->line,
-							  .label = label ? xstrdup(label) : NULL,
-							  .data = xcalloc(1, ops->data_size) };
-	ops->init(c->sections[c->n_sections].data);
-	c->n_sections++;
+	s = section_add(p, ops, label);
+	s->line = rd->line;
+	s->data = xcalloc(1, ops->data_size);
+	ops->init(s->data);
 	forget_keys(p);
 	return 0;
 }
@@ -112,8 +159,8 @@ static int vm_finish(struct vm_config *c, struct err *e)
 int vmconfig_load(const char *path, struct vm_config **out, struct err *e)
 {
 	struct vm_config *c;
-	struct vm_parse p = { .rd = { .path = path, .e = e, .on_section = section_start } };
-	int r = conf_open(path, &p.rd.f, e);
+	struct vm_parse p = { .rd = { .on_section = section_start } };
+	int r = conf_ini_open(&p.rd, path, e);
 
 	if (r < 0)
 		return r;
@@ -121,8 +168,9 @@ int vmconfig_load(const char *path, struct vm_config **out, struct err *e)
 	c->path = xstrdup(path);
 	p.c = c;
 	r = conf_ini_parse(&p.rd, vm_handler, &p, "[section] or 'key = value'");
-	fclose(p.rd.f);
+	conf_ini_close(&p.rd);
 	forget_keys(&p);
+	free(p.slots);
 	if (r < 0) {
 		vmconfig_free(c);
 		return r;

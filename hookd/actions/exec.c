@@ -24,6 +24,7 @@
 #include "log.h"
 #include "plan.h"
 #include "spawn_prog.h"
+#include "trust.h"
 
 extern const struct action_ops action_exec;
 
@@ -66,7 +67,7 @@ static char *shebang_interpreter(const char *head)
  * through FALLBACK_SHELL. */
 static int check_program(const char *path, bool *needs_shell, struct err *e)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	_cleanup_free_ char *interp = NULL;
 	char head[256] = "";
 	ssize_t n;
@@ -74,7 +75,7 @@ static int check_program(const char *path, bool *needs_shell, struct err *e)
 
 	if (fd < 0)
 		return err_set(e, -errno, "'%s': %s", path, strerror(errno));
-	r = conf_check_owner(fd, path, e);
+	r = trust_fd(fd, path, S_IFREG, e);
 	if (r < 0)
 		return r;
 	if (access(path, X_OK) < 0)

@@ -37,10 +37,15 @@ void test_tmpdir_remove(void)
 
 char *test_put_file(const char *name, const char *text, mode_t mode)
 {
+	return test_put_bytes(name, text, strlen(text), mode);
+}
+
+char *test_put_bytes(const char *name, const char *data, size_t len, mode_t mode)
+{
 	char *path = xasprintf("%s/%s", test_tmpdir, name);
 	FILE *f = fopen(path, "w");
 
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0 || chmod(path, mode) < 0) {
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0 || chmod(path, mode) < 0) {
 		fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
 		exit(2);
 	}

@@ -18,6 +18,9 @@ void test_tmpdir_remove(void);
  * which the caller frees. Exits with status 2 if it cannot. */
 char *test_put_file(const char *name, const char *text, mode_t mode);
 
+/* Like test_put_file, for text with NUL bytes: writes len bytes of data. */
+char *test_put_bytes(const char *name, const char *data, size_t len, mode_t mode);
+
 /* Prints what failed on path with errno and exits with status 2 (a broken fixture, not a failure). */
 void test_die(const char *what, const char *path) __attribute__((noreturn));
 /* "<root>/<fmt...>", for the caller to free. */

@@ -253,6 +253,96 @@ static void test_vm_ini_path(void)
 	conf_free(&c);
 }
 
+/* hookd.conf is text: a NUL byte is refused with file:line, a leading UTF-8 BOM is fine; a FIFO is
+ * refused without blocking the hook of every VM. */
+static void test_text_and_type(void)
+{
+	static const char nul[] = "timeout = 2\nlog = none\0 or syslog\n";
+	_cleanup_free_ char *p = test_put_bytes("conf-nul.conf", nul, sizeof(nul) - 1, 0644);
+	_cleanup_free_ char *bom = test_put_file("conf-bom.conf", "\xEF\xBB\xBFroot = /x\n", 0644);
+	_cleanup_free_ char *fifo = xasprintf("%s/conf-fifo.conf", test_tmpdir);
+	struct hookd_conf c;
+	struct err e;
+
+	CHECK(conf_load(p, true, &c, &e) == -EINVAL);
+	CHECK_CONTAINS(e.msg, "conf-nul.conf:2: refusing a NUL byte");
+	CHECK(conf_load(bom, true, &c, &e) == 0);
+	CHECK_STR(c.root, "/x");
+	conf_free(&c);
+	CHECK(mkfifo(fifo, 0644) == 0);
+	alarm(20); /* before the fix this blocked forever: die instead of hanging the suite */
+	CHECK(conf_load(fifo, false, &c, &e) == -EINVAL);
+	alarm(0);
+	CHECK_CONTAINS(e.msg, "refusing a FIFO");
+}
+
+/* `hookd --conf /etc/shadow check` must not print the file: its text appears in an error only when the
+ * file is world-readable (anyone could read it anyway). */
+static void test_secret_not_echoed(void)
+{
+	_cleanup_free_ char *shadow = test_put_file("conf-shadow", "root:$6$SECRETHASH:19000:0:99999:7:::\n", 0640);
+	_cleanup_free_ char *open = test_put_file("conf-open.conf", "timeout = soon\n", 0644);
+	struct hookd_conf c;
+	struct err e;
+
+	CHECK(conf_load(shadow, true, &c, &e) == -EINVAL);
+	CHECK_CONTAINS(e.msg, "conf-shadow:1: ");
+	CHECK(strstr(e.msg, "SECRETHASH") == NULL);
+	CHECK_CONTAINS(e.msg, "not shown");
+	CHECK(conf_load(open, true, &c, &e) == -EINVAL);
+	CHECK_CONTAINS(e.msg, "got 'soon'");
+}
+
+/* Every directory above a config file must be root's and not writable by others (unless sticky); a
+ * symlink to it must be root's. */
+static void test_directories(void)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/open-dir", test_tmpdir), *in = NULL;
+	_cleanup_free_ char *link = xasprintf("%s/link.conf", test_tmpdir);
+	struct hookd_conf c;
+	struct err e;
+
+	CHECK(mkdir(dir, 0755) == 0);
+	in = test_put_file("open-dir/x.conf", "root = /x\n", 0644);
+	CHECK(conf_load(in, true, &c, &e) == 0);
+	conf_free(&c);
+	CHECK(chmod(dir, 0777) == 0);
+	CHECK(conf_load(in, true, &c, &e) == -EPERM);
+	CHECK_CONTAINS(e.msg, "can be changed by a user other than root");
+	CHECK(chmod(dir, 01777) == 0); /* sticky, like /tmp: others cannot replace root's file */
+	CHECK(conf_load(in, true, &c, &e) == 0);
+	conf_free(&c);
+	CHECK(chmod(dir, 0755) == 0);
+	CHECK(symlink(in, link) == 0);
+	CHECK(conf_load(link, true, &c, &e) == 0);
+	conf_free(&c);
+	if (lchown(link, 65534, 65534) == 0 && geteuid() != 65534) {
+		CHECK(conf_load(link, true, &c, &e) == -EPERM);
+		CHECK_CONTAINS(e.msg, "symlink not owned by root");
+	}
+}
+
+static void test_vm_names(void)
+{
+	static const char *const good[] = { "win11", "a..b", "...", ".hidden", "w\xc3\xbcrfel", "x y" };
+	static const char *const bad[] = { "", ".", "..", "a/b", "../evil", "/etc/passwd", "a\nb", "a\tb", "\x7f" };
+	char longest[CONF_VM_NAME_MAX + 2];
+	struct err e;
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		CHECK(conf_vm_name_check(good[i], &e) == 0);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		CHECK(conf_vm_name_check(bad[i], &e) == -EINVAL);
+		CHECK(!strchr(e.msg, '\n') && !strchr(e.msg, '\t'));
+	}
+	memset(longest, 'a', sizeof(longest));
+	longest[CONF_VM_NAME_MAX] = '\0';
+	CHECK(conf_vm_name_check(longest, &e) == 0);
+	longest[CONF_VM_NAME_MAX] = 'a';
+	longest[CONF_VM_NAME_MAX + 1] = '\0';
+	CHECK(conf_vm_name_check(longest, &e) == -EINVAL);
+}
+
 int main(void)
 {
 	test_tmpdir_create("conf");
@@ -264,6 +354,10 @@ int main(void)
 	test_file_checks();
 	test_set_root();
 	test_vm_ini_path();
+	test_text_and_type();
+	test_secret_not_echoed();
+	test_directories();
+	test_vm_names();
 	test_tmpdir_remove();
 	return TEST_DONE();
 }

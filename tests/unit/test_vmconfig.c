@@ -128,6 +128,76 @@ static void test_refuses(void)
 	check_refused("[vfio]\ndevices = 0000:01:00.0\n    0000:02:00.0\n", 3, "");
 }
 
+/* Loads len bytes (NUL bytes and all) as vm-case.ini. */
+static int load_bytes(const char *data, size_t len, struct vm_config **c, struct err *e)
+{
+	_cleanup_free_ char *path = test_put_bytes("vm-case.ini", data, len, 0644);
+
+	e->msg[0] = '\0';
+	*c = NULL;
+	return vmconfig_load(path, c, e);
+}
+
+/* A NUL byte hid the rest of its line from inih (a key after column 199 of a comment line), a UTF-8
+ * BOM made the first header a key. */
+static void test_nul_and_bom(void)
+{
+	_cleanup_free_ char *where = xasprintf("%s/vm-case.ini:3: refusing a NUL byte", test_tmpdir);
+	char hidden[400];
+	struct vm_config *c;
+	struct err e;
+	static const char value[] = "[vfio]\ndevices = auto\0 junk\n";
+	int n = snprintf(hidden, sizeof(hidden), "[exec a]\nprepare = /bin/true\n; note%c%*s\nrelease = /bin/false\n",
+			 0, 200, "");
+
+	CHECK(load_bytes(hidden, (size_t)n, &c, &e) == -EINVAL);
+	CHECK_CONTAINS(e.msg, where);
+	vmconfig_free(c);
+	CHECK(load_bytes(value, sizeof(value) - 1, &c, &e) == -EINVAL);
+	CHECK_CONTAINS(e.msg, "vm-case.ini:2: refusing a NUL byte");
+	vmconfig_free(c);
+	check_accepted("\xEF\xBB\xBF[vfio]\ndevices = auto\n", 1);
+	check_refused("devices = auto\n\xEF\xBB\xBF[vfio]\n", 1, "outside of any section"); /* only a leading one */
+}
+
+/* Loading is linear (a duplicate among 30000 sections is found at once; bench/ has the figures) and
+ * bounded: a file over CONF_FILE_MAX is refused before it is read. */
+static void test_size(void)
+{
+	size_t cap = CONF_FILE_MAX + 4096, len = 0;
+	_cleanup_free_ char *big = xmalloc(cap);
+	struct vm_config *c;
+	struct err e;
+
+	for (unsigned i = 0; i < 30000; i++)
+		len += (size_t)sprintf(big + len, "[exec s%u]\nprepare = /bin/true\n", i);
+	CHECK(load_bytes(big, len, &c, &e) == 0);
+	CHECK(c && c->n_sections == 30000);
+	vmconfig_free(c);
+	len += (size_t)sprintf(big + len, "[exec s7]\n");
+	CHECK(load_bytes(big, len, &c, &e) == -EINVAL);
+	CHECK_CONTAINS(e.msg, ":60001: duplicate section [exec s7] (first at line 15)");
+	memset(big, ';', cap);
+	CHECK(load_bytes(big, CONF_FILE_MAX + 1, &c, &e) == -EFBIG);
+	CHECK_CONTAINS(e.msg, "refusing a config file of 1048577 bytes (at most 1048576)");
+	vmconfig_free(c);
+}
+
+/* A FIFO (or any non-regular file) is refused before it is opened: it never blocks. */
+static void test_fifo(void)
+{
+	_cleanup_free_ char *path = xasprintf("%s/vm-fifo.ini", test_tmpdir);
+	struct vm_config *c = NULL;
+	struct err e;
+
+	CHECK(mkfifo(path, 0644) == 0);
+	alarm(20); /* before the fix this open blocked forever: die instead of hanging the suite */
+	CHECK(vmconfig_load(path, &c, &e) == -EINVAL);
+	alarm(0);
+	CHECK_CONTAINS(e.msg, "refusing a FIFO: not a regular file");
+	vmconfig_free(c);
+}
+
 static void test_missing_and_permissions(void)
 {
 	_cleanup_free_ char *missing = xasprintf("%s/vm-absent.ini", test_tmpdir);
@@ -194,6 +264,9 @@ int main(void)
 	test_refuses();
 	test_missing_and_permissions();
 	test_long_lines();
+	test_nul_and_bom();
+	test_size();
+	test_fifo();
 	test_tmpdir_remove();
 	return TEST_DONE();
 }
