@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_apparmor.h"
 #include "sysfs.h"
 
 /* Is path a symlink to our hook executable? */
@@ -134,6 +135,8 @@ int install_run(const struct hookd_conf *conf, const struct install_opts *o)
 		fprintf(stderr, "hookd: %s: %s (is hookd installed?)\n", o->hook, strerror(errno));
 		return 1;
 	}
+	if (cli_aa_install_gate(conf, o->hook) != 0)
+		return 2;
 	if (lstat(path, &st) == 0) {
 		if (is_ours(path, o->hook)) {
 			printf("%s already runs hookd.\n", path);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "cli_apparmor.h"
 #include "cli_devices.h"
 #include "cli_doctor.h"
 #include "cli_import.h"
@@ -170,37 +171,30 @@ static int check_one(const char *path)
 	return 0;
 }
 
-static int cmd_check(struct cli *c, int argc, char **argv)
+/* The per-VM INI files: those named, or every one in hooks_dir. Returns how many are bad. */
+static int check_inis(struct cli *c, int argc, char **argv)
 {
-	struct err e;
-	int bad = 0;
-
-	printf("%s: ok\n", c->conf.path ? c->conf.path : "(no hookd.conf: defaults)");
-	if (c->conf.chain && trust_program(c->conf.chain, &e) < 0) {
-		fprintf(stderr, "chain: the hook would refuse to run it: %s\n", e.msg);
-		bad++;
-	}
-	if (argc > 0) {
-		for (int i = 0; i < argc; i++) {
-			_cleanup_free_ char *ini = conf_vm_ini_path(&c->conf, argv[i]);
-
-			if (!ini || access(ini, F_OK) < 0) {
-				fprintf(stderr, "%s: no INI file for VM '%s' (hookd does nothing for it)\n",
-					ini ? ini : argv[i], argv[i]);
-				bad++;
-				continue;
-			}
-			bad += check_one(ini);
-		}
-		return bad ? EXIT_CONFIG : EXIT_OK;
-	}
 	char **names;
 	size_t n;
-	int r = sysfs_list("", c->conf.hooks_dir, &names, &n);
+	int bad = 0, r;
 
+	for (int i = 0; i < argc; i++) {
+		_cleanup_free_ char *ini = conf_vm_ini_path(&c->conf, argv[i]);
+
+		if (!ini || access(ini, F_OK) < 0) {
+			fprintf(stderr, "%s: no INI file for VM '%s' (hookd does nothing for it)\n", ini ? ini : argv[i],
+				argv[i]);
+			bad++;
+			continue;
+		}
+		bad += check_one(ini);
+	}
+	if (argc > 0)
+		return bad;
+	r = sysfs_list("", c->conf.hooks_dir, &names, &n);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", c->conf.hooks_dir, strerror(-r));
-		return r == -ENOENT ? EXIT_OK : EXIT_CONFIG;
+		return r == -ENOENT ? 0 : 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(names[i]);
@@ -212,6 +206,23 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 		}
 	}
 	sysfs_list_free(names, n);
+	return bad;
+}
+
+static int cmd_check(struct cli *c, int argc, char **argv)
+{
+	struct err e;
+	int bad = 0;
+
+	printf("%s: ok\n", c->conf.path ? c->conf.path : "(no hookd.conf: defaults)");
+	if (c->conf.chain && trust_program(c->conf.chain, &e) < 0) {
+		fprintf(stderr, "chain: the hook would refuse to run it: %s\n", e.msg);
+		bad++;
+	}
+	bad += check_inis(c, argc, argv);
+	/* libvirt's profile may refuse to exec the hook at all: then no INI file matters */
+	if (cli_aa_check_hook(&c->conf, c->verbose) != EXIT_OK)
+		bad++;
 	return bad ? EXIT_CONFIG : EXIT_OK;
 }
 
