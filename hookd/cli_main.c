@@ -151,6 +151,8 @@ static int load_domain(const struct cli *c, const char *vm, bool inactive, struc
 	r = domain_parse(xml, len, dom, e);
 	if (r < 0)
 		return err_prefix(e, r, "%s: ", c->xml_path ? c->xml_path : vm);
+	for (size_t i = 0; i < (*dom)->n_warnings; i++)
+		fprintf(stderr, "hookd: warning: %s: %s\n", c->xml_path ? c->xml_path : vm, (*dom)->warnings[i]);
 	return 0;
 }
 

@@ -94,8 +94,9 @@ static int parse_item(const char **pp, struct cpuset *s)
 	if (r < 0)
 		return r;
 	hi = lo;
+	p = skip_space(p);
 	if (*p == '-' && !neg) {
-		p++;
+		p = skip_space(p + 1);
 		r = parse_num(&p, &hi);
 		if (r < 0)
 			return r;
@@ -137,7 +138,9 @@ int cpuset_parse(const char *str, struct cpuset *out)
 			return r;
 		if (*p == '\0')
 			break;
-		p++; /* ',' */
+		p = skip_space(p + 1); /* past ',': libvirt ends the list at a trailing comma */
+		if (*p == '\0')
+			break;
 	}
 	*out = s;
 	return 0;

@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CPUSET_MAX 4096
+/* libvirt's limit for CPU and node ids in domain XML cpusets (src/conf/domain_conf.h,
+ * VIR_DOMAIN_CPUMASK_LEN 16384; its tests pin to "0,16383"). */
+#define CPUSET_MAX 16384
 /* Enough for any list cpuset_format can print ("0,2,4,..." of CPUSET_MAX numbers). */
 #define CPUSET_STRLEN (CPUSET_MAX * 5)
 
@@ -19,7 +21,9 @@ void cpuset_add(struct cpuset *s, unsigned cpu);
 bool cpuset_has(const struct cpuset *s, unsigned cpu);
 unsigned cpuset_count(const struct cpuset *s);
 bool cpuset_empty(const struct cpuset *s);
-/* Parses a list such as "0-3,^2,8" (libvirt's '^' exclusion is accepted); -EINVAL or -ERANGE. */
+/* Parses a list such as "0-3,^2,8" as libvirt's virBitmapParseInternal (src/util/virbitmap.c) does:
+ * '^' excludes, blanks around numbers and separators and one trailing comma are allowed
+ * (" 1 - 3 , ^2 ,5 ," is 1,3,5); -EINVAL or -ERANGE. */
 int cpuset_parse(const char *str, struct cpuset *out);
 /* Writes the canonical list form ("0-3,8") into buf; returns buf. */
 char *cpuset_format(const struct cpuset *s, char *buf, size_t len);

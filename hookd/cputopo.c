@@ -45,11 +45,14 @@ static void cpu_package(const char *root, unsigned cpu, struct cpuset *out, char
 	cpuset_add(out, cpu);
 	if (cputopo_online(root, &online) < 0)
 		cpuset_clear(&online);
-	for (unsigned c = 0; c < CPUSET_MAX; c++) {
-		_cleanup_free_ char *pp = xasprintf(CPU_DIR "/cpu%u/topology/package_id", c), *p = NULL;
-		_cleanup_free_ char *dp = xasprintf(CPU_DIR "/cpu%u/topology/die_id", c), *d = NULL;
+	for (unsigned c = cpuset_first(&online); c < CPUSET_MAX; c++) {
+		_cleanup_free_ char *pp = NULL, *p = NULL, *dp = NULL, *d = NULL;
 
-		if (!cpuset_has(&online, c) || sysfs_read(root, pp, &p) < 0)
+		if (!cpuset_has(&online, c))
+			continue; /* before any allocation: CPUSET_MAX is 16384 */
+		pp = xasprintf(CPU_DIR "/cpu%u/topology/package_id", c);
+		dp = xasprintf(CPU_DIR "/cpu%u/topology/die_id", c);
+		if (sysfs_read(root, pp, &p) < 0)
 			continue;
 		if (sysfs_read(root, dp, &d) < 0)
 			d = xstrdup("0");

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <stdarg.h>
 #include <strings.h>
 
 #include <libxml/parser.h>
@@ -101,25 +102,35 @@ static int attr(const xmlNode *n, const char *name, char **out, struct err *e)
 
 /* ---- values ---- */
 
-/* Decimal, surrounding blanks allowed (libvirt's XPath numbers tolerate them). */
+/* Decimal element text or attribute: surrounding blanks and a leading '+' allowed (strtoull's
+ * reading, which libvirt's virXPathULongLong and virStrToLong_* use). */
 static int parse_dec(char *s, unsigned long long *out)
 {
-	return parse_uint(strstrip(s), out);
+	char *p = strstrip(s);
+
+	return parse_uint(p + (*p == '+'), out);
 }
 
-/* libvirt reads PCI address attributes with strtoul base 0: "0x1f", "31" (and "037"). */
-static int parse_base0(const char *s, unsigned max, unsigned *out)
+/* A numeric attribute as libvirt's virXMLPropUInt reads it (src/util/virxml.c -> virStrToLong_uip,
+ * src/util/virstring.c): strtoul with leading blanks and a '+' allowed, no '-', nothing after the
+ * number. Base 0 for PCI addresses ("0x1f", "31", "037"), 10 for vcpu=. */
+static int parse_attr_uint(const char *s, int base, unsigned long long max, unsigned long long *out)
 {
-	unsigned long v;
+	unsigned long long v;
+	const char *p = s;
 	char *end;
 
-	if (!isdigit((unsigned char)*s))
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '+')
+		p++;
+	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
 	errno = 0;
-	v = strtoul(s, &end, 0);
+	v = strtoull(p, &end, base);
 	if (errno || *end || v > max)
 		return -EINVAL;
-	*out = (unsigned)v;
+	*out = v;
 	return 0;
 }
 
@@ -218,14 +229,36 @@ static int parse_name(struct domain *d, const xmlNode *root, struct err *e)
 	return 0;
 }
 
-/* Stored canonical (lower-case, hyphenated): the journal's file name is built from it. */
+/* As libvirt's virUUIDParse (src/util/viruuid.c): blanks around it, and '-' or ' ' between the
+ * hex pairs, are skipped; any case. Stored canonical (lower-case, hyphenated): the journal's
+ * file name is built from it. */
+static int uuid_hex(const char *p, char hex[static 33])
+{
+	size_t k = 0;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	while (k < 32) {
+		if (*p == '-' || *p == ' ') {
+			p++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+			return -EINVAL;
+		hex[k++] = (char)tolower((unsigned char)*p++);
+		hex[k++] = (char)tolower((unsigned char)*p++);
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	hex[32] = '\0';
+	return *p ? -EINVAL : 0;
+}
+
 static int parse_uuid(struct domain *d, const xmlNode *root, struct err *e)
 {
 	const xmlNode *n = child(root, "uuid");
 	_cleanup_free_ char *v = NULL;
 	char hex[33], b[48];
-	const char *p;
-	size_t k = 0;
 	int r;
 
 	if (!n)
@@ -233,20 +266,29 @@ static int parse_uuid(struct domain *d, const xmlNode *root, struct err *e)
 	r = elem_text(n, &v, e);
 	if (r < 0)
 		return r;
-	p = strstrip(v);
-	if (!*p) /* libvirt treats an empty <uuid/> as absent */
+	if (v[strspn(v, " \t\r\n")] == '\0') /* libvirt treats an empty <uuid/> as absent */
 		return 0;
-	for (; *p && k < 32; p++) {
-		if (*p == '-')
-			continue;
-		if (!isxdigit((unsigned char)*p))
-			break;
-		hex[k++] = (char)tolower((unsigned char)*p);
-	}
-	if (k != 32 || *p)
+	if (uuid_hex(v, hex) < 0)
 		return node_err(e, n, "'%s' is not a UUID", shown(v, b));
-	hex[32] = '\0';
 	d->uuid = xasprintf("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	return 0;
+}
+
+/* <vcpu current='N'>: libvirt refuses N above the maximum ("maxvcpus must not be less than current
+ * vcpus", src/conf/domain_conf.c virDomainVcpuParse). Only checked: hookd acts on the maximum. */
+static int parse_vcpu_current(const struct domain *d, const xmlNode *n, struct err *e)
+{
+	_cleanup_free_ char *v = NULL;
+	unsigned long long cur;
+	char b[48];
+	int r = attr(n, "current", &v, e);
+
+	if (r < 0 || !v)
+		return r;
+	if (parse_attr_uint(v, 10, UINT_MAX, &cur) < 0)
+		return node_err(e, n, "bad current='%s'", shown(v, b));
+	if (cur > d->vcpus)
+		return node_err(e, n, "current='%llu' is more than the %u vCPUs", cur, d->vcpus);
 	return 0;
 }
 
@@ -268,6 +310,9 @@ static int parse_vcpu_memory(struct domain *d, const xmlNode *root, struct err *
 			return node_err(e, n, "'%s' is not a vCPU count", shown(v, b));
 		d->has_vcpus = true;
 		d->vcpus = (unsigned)x;
+		r = parse_vcpu_current(d, n, e);
+		if (r < 0)
+			return r;
 	}
 	n = child(root, "memory");
 	if (n) {
@@ -280,39 +325,71 @@ static int parse_vcpu_memory(struct domain *d, const xmlNode *root, struct err *
 			r = scaled_kib(n, "memory", v, unit, &d->memory_kib, e);
 		if (r < 0)
 			return r;
+		/* libvirt: "Memory size must be specified via <memory> or in the <numa> configuration"
+		 * (src/conf/domain_conf.c, virDomainDefPostParseMemory) */
+		if (d->memory_kib == 0)
+			return node_err(e, n, "memory size is 0");
 		d->has_memory = true;
 	}
 	return 0;
 }
 
+/* As libvirt's virPCIDeviceAddressParseXML (src/conf/device_conf.c): every attribute is optional
+ * and defaults to 0; only bus, slot and function are bounded (virPCIDeviceAddressIsValid,
+ * src/util/virpci.c: the domain is 32 bits, and sysfs names domains 0x10000 and up with 5
+ * digits). An address whose domain, bus and slot are all 0 (virPCIDeviceAddressIsEmpty) would
+ * take the host bridge: refused. */
 static int parse_source_address(const xmlNode *n, struct pciaddr *out, struct err *e)
 {
 	struct {
 		const char *name;
 		unsigned max;
 		unsigned *val;
-	} f[] = { { "domain", 0xffff, &out->domain }, { "bus", 0xff, &out->bus },
+	} f[] = { { "domain", 0xffffffff, &out->domain }, { "bus", 0xff, &out->bus },
 		  { "slot", 0x1f, &out->slot }, { "function", 7, &out->function } };
 
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 		_cleanup_free_ char *v = NULL;
+		unsigned long long x = 0;
 		char b[48];
 		int r = attr(n, f[i].name, &v, e);
 
 		if (r < 0)
 			return r;
-		/* domain= is optional in libvirt; the others we insist on rather than silently
-		 * take 0 and bind 0000:00:00.0, the host bridge. */
-		if (!v && i == 0) {
-			*f[i].val = 0;
-			continue;
-		}
-		if (!v)
-			return node_err(e, n, "missing %s=", f[i].name);
-		if (parse_base0(v, f[i].max, f[i].val) < 0)
+		if (v && parse_attr_uint(v, 0, f[i].max, &x) < 0)
 			return node_err(e, n, "bad %s='%s' (limit %#x)", f[i].name, shown(v, b), f[i].max);
+		*f[i].val = (unsigned)x;
 	}
+	if (!out->domain && !out->bus && !out->slot)
+		return node_err(e, n, "PCI address %04x:%02x:%02x.%x is empty (domain, bus and slot all 0)",
+				out->domain, out->bus, out->slot, out->function);
 	return 0;
+}
+
+/* 1 for <hostdev mode='subsystem' type='pci'>, 0 for the other kinds libvirt knows (not ours),
+ * -EINVAL for a mode or type libvirt does not know: reported rather than skipped, or a typo in
+ * type='pci' would leave the device on the host silently. The lists are libvirt's
+ * virDomainHostdevMode, virDomainHostdevSubsysType and virDomainHostdevCapsType
+ * (src/conf/domain_conf.c); the mode defaults to subsystem. */
+static int known_hostdev(const xmlNode *n, const char *mode, const char *type, struct err *e)
+{
+	static const char *const subsys[] = { "usb", "pci", "scsi", "scsi_host", "mdev" };
+	static const char *const caps[] = { "storage", "misc", "net" };
+	const char *const *known = subsys;
+	size_t n_known = ARRAY_SIZE(subsys);
+	char b[48];
+
+	if (mode && strcmp(mode, "subsystem") && strcmp(mode, "capabilities"))
+		return node_err(e, n, "unknown mode='%s' (subsystem or capabilities)", shown(mode, b));
+	if (mode && !strcmp(mode, "capabilities"))
+		known = caps, n_known = ARRAY_SIZE(caps);
+	if (!type)
+		return node_err(e, n, "missing type=");
+	for (size_t i = 0; i < n_known; i++)
+		if (!strcmp(type, known[i]))
+			return known == subsys && !strcmp(type, "pci");
+	return node_err(e, n, "unknown %s type='%s'", known == subsys ? "subsystem" : "capabilities",
+			shown(type, b));
 }
 
 /* Appends one <hostdev mode='subsystem' type='pci'>; other hostdevs are not ours. */
@@ -327,9 +404,9 @@ static int parse_hostdev(struct domain *d, const xmlNode *n, struct err *e)
 	if ((r = attr(n, "mode", &mode, e)) < 0 || (r = attr(n, "type", &type, e)) < 0 ||
 	    (r = attr(n, "managed", &managed, e)) < 0)
 		return r;
-	/* libvirt's default mode is subsystem */
-	if ((mode && strcmp(mode, "subsystem")) || !type || strcmp(type, "pci"))
-		return 0;
+	r = known_hostdev(n, mode, type, e);
+	if (r <= 0)
+		return r;
 	if (managed && strcmp(managed, "yes") && strcmp(managed, "no"))
 		return node_err(e, n, "bad managed='%s' (yes or no)", shown(managed, b));
 	h.managed = managed && !strcmp(managed, "yes");
@@ -345,24 +422,41 @@ static int parse_hostdev(struct domain *d, const xmlNode *n, struct err *e)
 	return 0;
 }
 
+/* Every ./devices/hostdev, in every <devices> element, as libvirt's XPath reads them. */
 static int parse_devices(struct domain *d, const xmlNode *root, struct err *e)
 {
-	const xmlNode *devs = child(root, "devices");
-
-	if (!devs)
-		return 0;
-	for (const xmlNode *c = devs->children; c; c = c->next) {
-		int r;
-
-		if (!is_elem(c, "hostdev"))
+	for (const xmlNode *devs = root->children; devs; devs = devs->next) {
+		if (!is_elem(devs, "devices"))
 			continue;
-		r = parse_hostdev(d, c, e);
-		if (r < 0)
-			return r;
+		for (const xmlNode *c = devs->children; c; c = c->next) {
+			int r;
+
+			if (!is_elem(c, "hostdev"))
+				continue;
+			r = parse_hostdev(d, c, e);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
 
+static void __attribute__((format(printf, 2, 3))) domain_warn(struct domain *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *w;
+
+	va_start(ap, fmt);
+	if (vasprintf(&w, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	d->warnings = xrealloc(d->warnings, (d->n_warnings + 1) * sizeof(*d->warnings));
+	d->warnings[d->n_warnings++] = w;
+}
+
+/* A pin for a vCPU the domain does not have (no <vcpu> means 1) is dropped with a warning, as
+ * libvirt does ("Ignoring vcpupin for missing vcpus", src/conf/domain_conf.c
+ * virDomainVcpuPinDefParseXML); two pins for one vCPU are an error there too. */
 static int parse_vcpupin(struct domain *d, const xmlNode *n, struct err *e)
 {
 	_cleanup_free_ char *v = NULL;
@@ -376,10 +470,8 @@ static int parse_vcpupin(struct domain *d, const xmlNode *n, struct err *e)
 		return r;
 	if (!v)
 		return node_err(e, n, "missing vcpu=");
-	if (parse_dec(v, &x) < 0 || x > UINT_MAX)
+	if (parse_attr_uint(v, 10, UINT_MAX, &x) < 0)
 		return node_err(e, n, "bad vcpu='%s'", shown(v, b));
-	if (d->has_vcpus && x >= d->vcpus)
-		return node_err(e, n, "vcpu='%llu' but the domain has %u vCPUs", x, d->vcpus);
 	for (size_t i = 0; i < d->n_vcpupins; i++)
 		if (d->vcpupins[i].vcpu == x)
 			return node_err(e, n, "duplicate vcpupin for vcpu %llu", x);
@@ -387,17 +479,25 @@ static int parse_vcpupin(struct domain *d, const xmlNode *n, struct err *e)
 	r = cpuset_attr(n, "cpuset", &pin.cpus, NULL, e);
 	if (r < 0)
 		return r;
+	if (x >= (d->has_vcpus ? d->vcpus : 1)) {
+		domain_warn(d, "line %ld: <vcpupin vcpu='%llu'> ignored: the domain has %u vCPU%s", xmlGetLineNo(n),
+			    x, d->has_vcpus ? d->vcpus : 1, (d->has_vcpus ? d->vcpus : 1) == 1 ? "" : "s");
+		return 0;
+	}
 	d->vcpupins = xrealloc(d->vcpupins, (d->n_vcpupins + 1) * sizeof(*d->vcpupins));
 	d->vcpupins[d->n_vcpupins++] = pin;
 	return 0;
 }
 
-static int parse_cputune(struct domain *d, const xmlNode *root, struct err *e)
+static int cmp_pin(const void *a, const void *b)
 {
-	const xmlNode *tune = child(root, "cputune");
+	unsigned x = ((const struct domain_vcpupin *)a)->vcpu, y = ((const struct domain_vcpupin *)b)->vcpu;
 
-	if (!tune)
-		return 0;
+	return x < y ? -1 : x > y;
+}
+
+static int parse_cputune_elem(struct domain *d, const xmlNode *tune, struct err *e)
+{
 	for (const xmlNode *c = tune->children; c; c = c->next) {
 		int r = 0;
 
@@ -412,6 +512,24 @@ static int parse_cputune(struct domain *d, const xmlNode *root, struct err *e)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+/* Every ./cputune/vcpupin of every <cputune> (libvirt's XPath); listed by vCPU, as libvirt
+ * writes them (it keeps pins in its per-vCPU array). */
+static int parse_cputune(struct domain *d, const xmlNode *root, struct err *e)
+{
+	for (const xmlNode *t = root->children; t; t = t->next) {
+		int r;
+
+		if (!is_elem(t, "cputune"))
+			continue;
+		r = parse_cputune_elem(d, t, e);
+		if (r < 0)
+			return r;
+	}
+	if (d->n_vcpupins > 1)
+		qsort(d->vcpupins, d->n_vcpupins, sizeof(*d->vcpupins), cmp_pin);
 	return 0;
 }
 
@@ -431,6 +549,27 @@ static int parse_page(struct domain_hugepage *hp, const xmlNode *n, struct err *
 	if (hp->size_kib == 0)
 		return node_err(e, n, "page size can't be zero");
 	return cpuset_attr(n, "nodeset", &hp->nodes, &(bool){ false }, e);
+}
+
+/* As libvirt (src/conf/domain_validate.c, virDomainDefMemtuneValidate): two page sizes on
+ * overlapping nodesets, or two without a nodeset ("two master hugepages"), are errors: which size
+ * backs a node would be undecided. */
+static int check_page_nodesets(const struct domain *d, const xmlNode *hp, struct err *e)
+{
+	for (size_t i = 0; i < d->n_hugepages; i++)
+		for (size_t j = 0; j < i; j++) {
+			const struct domain_hugepage *a = &d->hugepages[j], *b = &d->hugepages[i];
+			struct cpuset both = a->nodes;
+
+			cpuset_and(&both, &b->nodes);
+			if (cpuset_empty(&a->nodes) && cpuset_empty(&b->nodes))
+				return node_err(e, hp, "pages of %llu KiB and %llu KiB both without nodeset=",
+						a->size_kib, b->size_kib);
+			if (!cpuset_empty(&both))
+				return node_err(e, hp, "the nodesets of pages of %llu KiB and %llu KiB intersect",
+						a->size_kib, b->size_kib);
+		}
+	return 0;
 }
 
 /* One entry per <page>, or a single size-less one for a bare <hugepages/>. */
@@ -457,18 +596,28 @@ static int parse_hugepages(struct domain *d, const xmlNode *root, struct err *e)
 		d->hugepages = xcalloc(1, sizeof(*d->hugepages));
 		d->n_hugepages = 1;
 	}
-	return 0;
+	return check_page_nodesets(d, hp, e);
 }
 
-/* <numatune><memory placement='auto'/> has no nodeset: that is "none" for us. */
+/* With placement='auto' numad picks the nodes and libvirt ignores any nodeset=
+ * (src/conf/numa_conf.c, virDomainNumatuneGetNodeset returns the automatic set): no nodes for us. */
 static int parse_numatune(struct domain *d, const xmlNode *root, struct err *e)
 {
 	const xmlNode *nt = child(root, "numatune");
 	const xmlNode *mem = nt ? child(nt, "memory") : NULL;
+	_cleanup_free_ char *placement = NULL;
+	int r;
 
 	if (!mem)
 		return 0;
-	return cpuset_attr(mem, "nodeset", &d->numatune_nodes, &d->has_numatune, e);
+	r = cpuset_attr(mem, "nodeset", &d->numatune_nodes, &d->has_numatune, e);
+	if (r == 0)
+		r = attr(mem, "placement", &placement, e);
+	if (r == 0 && placement && !strcmp(placement, "auto")) {
+		d->has_numatune = false;
+		cpuset_clear(&d->numatune_nodes);
+	}
+	return r;
 }
 
 /* ---- document ---- */
@@ -596,6 +745,9 @@ void domain_free(struct domain *d)
 	free(d->hostdevs);
 	free(d->vcpupins);
 	free(d->hugepages);
+	for (size_t i = 0; i < d->n_warnings; i++)
+		free(d->warnings[i]);
+	free(d->warnings);
 	free(d);
 }
 

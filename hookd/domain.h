@@ -15,6 +15,7 @@ struct domain_hostdev {
 	bool managed; /* managed='yes' (libvirt's default when the attribute is absent is no) */
 };
 
+/* Listed sorted by vCPU, as libvirt writes them. */
 struct domain_vcpupin {
 	unsigned vcpu;
 	struct cpuset cpus;
@@ -43,7 +44,9 @@ struct domain {
 	struct domain_hugepage *hugepages; /* one per <page>, or one without size for a bare <hugepages/> */
 	size_t n_hugepages;
 	bool has_numatune;
-	struct cpuset numatune_nodes; /* <numatune><memory nodeset=> */
+	struct cpuset numatune_nodes; /* <numatune><memory nodeset=>, unless placement='auto' */
+	char **warnings;            /* what libvirt too ignores with a warning ("line N: ...") */
+	size_t n_warnings;
 };
 
 /* Parses a domain XML document (no network, no entity expansion). On error returns -EINVAL

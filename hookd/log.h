@@ -8,6 +8,7 @@
 /* Every later line is prefixed with the VM and the phase. file: for LOG_TARGET_FILE (appended to). */
 void log_open(enum log_target target, const char *file, const char *vm, const char *phase);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

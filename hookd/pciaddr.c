@@ -43,7 +43,9 @@ int pciaddr_parse(const char *s, struct pciaddr *out)
 	/* Two colons before the '.' means a domain is present. */
 	for (const char *q = s; *q && *q != '.'; q++)
 		colons += *q == ':';
-	if (colons == 2 && (parse_hex(&p, 4, 0xffff, &a.domain) < 0 || expect(&p, ':') < 0))
+	/* sysfs pads domains to 4 digits and prints more only for 0x10000 and up: "00000" is no name */
+	if (colons == 2 && (parse_hex(&p, 8, 0xffffffff, &a.domain) < 0 || expect(&p, ':') < 0 ||
+			    (p - s > 5 && s[0] == '0')))
 		return -EINVAL;
 	if (colons != 1 && colons != 2)
 		return -EINVAL;
@@ -57,7 +59,7 @@ int pciaddr_parse(const char *s, struct pciaddr *out)
 
 char *pciaddr_format(const struct pciaddr *a, char *buf)
 {
-	snprintf(buf, PCIADDR_STRLEN, "%04x:%02x:%02x.%x", a->domain & 0xffff, a->bus & 0xff,
+	snprintf(buf, PCIADDR_STRLEN, "%04x:%02x:%02x.%x", a->domain, a->bus & 0xff,
 		 a->slot & 0x1f, a->function & 7);
 	return buf;
 }

@@ -1,4 +1,5 @@
-/* PCI addresses: parsed from "dddd:bb:ss.f" or "bb:ss.f", printed lower-case "dddd:bb:ss.f". */
+/* PCI addresses: parsed from "dddd:bb:ss.f" or "bb:ss.f", printed lower-case "dddd:bb:ss.f" as sysfs
+ * names them: the domain has 4 hex digits or more (Intel VMD puts devices in 10000 and up). */
 #ifndef HOOKD_PCIADDR_H
 #define HOOKD_PCIADDR_H
 
@@ -8,9 +9,9 @@ struct pciaddr {
 	unsigned domain, bus, slot, function;
 };
 
-#define PCIADDR_STRLEN 13 /* "0000:00:00.0" + NUL */
+#define PCIADDR_STRLEN 17 /* "ffffffff:00:00.0" + NUL */
 
-/* Accepts "dddd:bb:ss.f" and "bb:ss.f" (domain 0), hex, any case; -EINVAL otherwise. */
+/* Accepts "dddd:bb:ss.f" (4 to 8 domain digits) and "bb:ss.f" (domain 0), hex, any case; -EINVAL otherwise. */
 int pciaddr_parse(const char *s, struct pciaddr *out);
 /* Formats into buf (at least PCIADDR_STRLEN bytes); returns buf. */
 char *pciaddr_format(const struct pciaddr *a, char *buf);

@@ -5,6 +5,7 @@
 
 #include "domain.h"
 #include "engine.h"
+#include "log.h"
 #include "plan.h"
 #include "vmconfig.h"
 
@@ -77,6 +78,8 @@ int phase_run(const struct hookd_conf *conf, const char *vm, const char *phase, 
 		err_set(e, -EINVAL, "%s: the %s phase needs the domain XML", vm, phase);
 		return EXIT_CONFIG;
 	}
+	for (size_t i = 0; dom && i < dom->n_warnings; i++)
+		log_warning("domain XML: %s", dom->warnings[i]);
 	ctx.dom = dom;
 	code = ph == PHASE_RELEASE ? run_release(&ctx, e) : run_apply(&ctx, ph, e);
 	domain_free(dom);

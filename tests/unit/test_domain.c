@@ -237,7 +237,7 @@ static void test_memory_units_follow_libvirt(void)
 		{ "2", "gib", 2097152 },       { "1", "GB", 976563 },         { "512", "MiB", 524288 },
 		{ "500", "MB", 488282 },       { "1", "M", 1024 },            { "1", "TiB", 1073741824 },
 		{ "1", "TB", 976562500 },      { "1073741824", "bytes", 1048576 }, { "1", "b", 1 },
-		{ "2048", "byte", 2 },         { "0", "G", 0 },               { "4", "", 4 },
+		{ "2048", "byte", 2 },         { "+4", "", 4 },               { "4", "", 4 },
 		{ "1", "PiB", 1099511627776LL }, { "1", "E", 1125899906842624LL },
 	};
 	static const struct {
@@ -252,6 +252,7 @@ static void test_memory_units_follow_libvirt(void)
 		{ "8", "E", "too large" },
 		{ "8388608", "TiB", "too large" },
 		{ "99999999999999999999999", NULL, "is not a number" },
+		{ "0", "G", "line 2: <memory>: memory size is 0" },
 	};
 	char msg[1024];
 
@@ -274,7 +275,7 @@ static void test_page_sizes_and_nodesets(void)
 {
 	struct domain *d = parse_ok("<domain><name>p</name><memoryBacking><hugepages>"
 				    "<page size='2048'/><page size='2' unit='MiB' nodeset='0-1'/>"
-				    "<page size='1' unit='GB'/></hugepages></memoryBacking></domain>");
+				    "<page size='1' unit='GB' nodeset='2'/></hugepages></memoryBacking></domain>");
 
 	if (!d)
 		return;
@@ -487,6 +488,7 @@ static void test_hostdev_addresses_as_libvirt_reads_them(void)
 		{ "domain='0xffff' bus='255' slot='31' function='7'", "ffff:ff:1f.7" },
 		{ "domain='1' bus='10' slot='2' function='0'", "0001:0a:02.0" },
 		{ "bus='010' slot='0' function='0'", "0000:08:00.0" }, /* strtoul base 0, as libvirt */
+		{ "bus=' 1' slot='+0x2' function=' +3'", "0000:01:02.3" }, /* virStrToLong_uip: blanks, '+' */
 	};
 	static const struct {
 		const char *attrs, *msg;
@@ -494,15 +496,16 @@ static void test_hostdev_addresses_as_libvirt_reads_them(void)
 		{ "bus='0x100' slot='0' function='0'", "line 6: <address>: bad bus='0x100' (limit 0xff)" },
 		{ "bus='1' slot='0x20' function='0'", "line 6: <address>: bad slot='0x20' (limit 0x1f)" },
 		{ "bus='1' slot='0' function='8'", "line 6: <address>: bad function='8' (limit 0x7)" },
-		{ "domain='0x10000' bus='1' slot='0' function='0'", "bad domain='0x10000' (limit 0xffff)" },
+		{ "domain='0x100000000' bus='1' slot='0' function='0'", "bad domain='0x100000000' (limit 0xffffffff)" },
 		{ "bus='zz' slot='0' function='0'", "bad bus='zz'" },
 		{ "bus='' slot='0' function='0'", "bad bus=''" },
 		{ "bus='-1' slot='0' function='0'", "bad bus='-1'" },
-		{ "bus=' 1' slot='0' function='0'", "bad bus=' 1'" },
+		{ "bus='1 ' slot='0' function='0'", "bad bus='1 '" },
+		{ "bus='- 1' slot='0' function='0'", "bad bus='- 1'" },
 		{ "bus='1' slot='0' function='0x0 junk'", "bad function='0x0 junk'" },
 		{ "bus='08' slot='0' function='0'", "bad bus='08'" },
 		{ "bus='0x99999999999999999999' slot='0' function='0'", "bad bus=" },
-		{ "bus='1' function='0'", "line 6: <address>: missing slot=" },
+		{ "function='1'", "line 6: <address>: PCI address 0000:00:00.1 is empty (domain, bus and slot all 0)" },
 	};
 	char xml[1024], a[PCIADDR_STRLEN];
 	struct domain *d;
@@ -536,7 +539,7 @@ static void test_hostdev_mode_type_and_managed(void)
 	if (d)
 		CHECK(d->n_hostdevs == 1 && !d->hostdevs[0].managed);
 	domain_free(d);
-	d = parse_ok(hostdev_doc(xml, sizeof(xml), "mode='capabilities' type='pci'", addr));
+	d = parse_ok(hostdev_doc(xml, sizeof(xml), "mode='capabilities' type='net'", addr));
 	if (d)
 		CHECK(d->n_hostdevs == 0);
 	domain_free(d);
@@ -558,11 +561,8 @@ static void test_vcpu_and_pins(void)
 			     "<vcpupin vcpu='0' cpuset='1-'/></cputune></domain>"),
 		  "line 2: <vcpupin>: cpuset='1-' is not a valid list");
 	CHECK_STR(parse_fail("<domain><name>v</name><vcpu>4</vcpu><cputune>\n\n"
-			     "<vcpupin vcpu='0' cpuset='4096'/></cputune></domain>"),
-		  "line 3: <vcpupin>: cpuset='4096': number out of range (limit 4095)");
-	CHECK_STR(parse_fail("<domain><name>v</name><vcpu>4</vcpu><cputune>\n"
-			     "<vcpupin vcpu='4' cpuset='1'/></cputune></domain>"),
-		  "line 2: <vcpupin>: vcpu='4' but the domain has 4 vCPUs");
+			     "<vcpupin vcpu='0' cpuset='16384'/></cputune></domain>"),
+		  "line 3: <vcpupin>: cpuset='16384': number out of range (limit 16383)");
 	CHECK_STR(parse_fail("<domain><name>v</name><cputune><vcpupin vcpu='0' cpuset='1'/>\n"
 			     "<vcpupin vcpu='0' cpuset='2'/></cputune></domain>"),
 		  "line 2: <vcpupin>: duplicate vcpupin for vcpu 0");
@@ -587,6 +587,11 @@ static void test_numatune(void)
 		CHECK(!d->has_numatune);
 	domain_free(d);
 	d = parse_ok("<domain><name>n</name><numatune><memory mode='interleave' nodeset='0-1,3'/></numatune></domain>");
+	if (d)
+		CHECK(d->has_numatune && cpuset_count(&d->numatune_nodes) == 3);
+	domain_free(d);
+	d = parse_ok("<domain><name>n</name><numatune><memory mode='strict' placement='static' nodeset='0-1,3'/>"
+		     "</numatune></domain>");
 	if (d)
 		CHECK(d->has_numatune && cpuset_count(&d->numatune_nodes) == 3);
 	domain_free(d);
@@ -631,6 +636,188 @@ static void test_text_summary(void)
 	domain_free(d);
 }
 
+/* ---- one case per class where hookd used to read the XML differently from libvirt ---- */
+
+/* CPU ids up to 16383 (VIR_DOMAIN_CPUMASK_LEN); libvirt's own test pins to "0,16383". */
+static void test_class_cpu_ids_up_to_16383(void)
+{
+	struct domain *d = parse_ok("<domain><name>c</name><vcpu>2</vcpu><cputune>"
+				    "<vcpupin vcpu='0' cpuset='0,16383'/><emulatorpin cpuset='16383'/></cputune></domain>");
+	char *json;
+
+	if (!d)
+		return;
+	json = json_of(d);
+	CHECK_CONTAINS(json, "\"vcpupin\":[{\"vcpu\":0,\"cpus\":[0,16383]}],\"emulatorpin\":[16383]");
+	free(json);
+	domain_free(d);
+}
+
+/* PCI domains above 0xffff (Intel VMD: 10000 and up), printed as sysfs names them. */
+static void test_class_pci_domain_above_ffff(void)
+{
+	char xml[1024];
+	struct domain *d = parse_ok(hostdev_doc(xml, sizeof(xml), "mode='subsystem' type='pci'",
+					       "domain='0x10000' bus='0x01' slot='0' function='0'"));
+	char *json;
+
+	if (!d)
+		return;
+	json = json_of(d);
+	CHECK_CONTAINS(json, "\"hostdevs\":[{\"address\":\"10000:01:00.0\",\"managed\":false}]");
+	free(json);
+	domain_free(d);
+}
+
+/* placement='auto': numad chooses, libvirt ignores the nodeset. */
+static void test_class_numatune_auto_ignores_nodeset(void)
+{
+	struct domain *d = parse_ok("<domain><name>n</name><numatune>"
+				    "<memory mode='strict' placement='auto' nodeset='1'/></numatune></domain>");
+	char *json;
+
+	if (!d)
+		return;
+	json = json_of(d);
+	CHECK_CONTAINS(json, "\"numatune_nodes\":null}");
+	free(json);
+	domain_free(d);
+}
+
+/* Blanks around numbers and separators and a trailing comma in cpusets; blanks and '+' before
+ * numbers in attributes. */
+static void test_class_blanks_and_plus_signs(void)
+{
+	struct domain *d = parse_ok("<domain><name>s</name><vcpu> 4 </vcpu><cputune>"
+				    "<vcpupin vcpu=' +1' cpuset=' 1 - 3 , ^2 ,5 ,'/></cputune></domain>");
+
+	if (!d)
+		return;
+	CHECK(d->n_vcpupins == 1);
+	if (d->n_vcpupins == 1) {
+		char *list = cpuset_to_list(&d->vcpupins[0].cpus);
+
+		CHECK(d->vcpupins[0].vcpu == 1);
+		CHECK_STR(list, "1,3,5");
+		free(list);
+	}
+	domain_free(d);
+}
+
+/* Every <cputune> and every <devices> counts, not only the first. */
+static void test_class_every_cputune_and_devices(void)
+{
+	struct domain *d = parse_ok(
+		"<domain><name>m</name><vcpu>2</vcpu>"
+		"<cputune><vcpupin vcpu='0' cpuset='2'/></cputune><cputune><vcpupin vcpu='1' cpuset='3'/></cputune>"
+		"<devices><hostdev type='pci'><source><address bus='1' slot='0' function='0'/></source></hostdev></devices>"
+		"<devices><hostdev type='pci'><source><address bus='2' slot='0' function='0'/></source></hostdev></devices>"
+		"</domain>");
+	char a[PCIADDR_STRLEN];
+
+	if (!d)
+		return;
+	CHECK(d->n_vcpupins == 2);
+	CHECK(d->n_hostdevs == 2);
+	if (d->n_hostdevs == 2)
+		CHECK_STR(pciaddr_format(&d->hostdevs[1].address, a), "0000:02:00.0");
+	domain_free(d);
+}
+
+/* Missing domain/bus/slot/function attributes are 0. */
+static void test_class_missing_address_attributes_are_zero(void)
+{
+	char xml[1024], a[PCIADDR_STRLEN];
+	struct domain *d = parse_ok(hostdev_doc(xml, sizeof(xml), "type='pci'", "bus='3'"));
+
+	if (!d)
+		return;
+	CHECK(d->n_hostdevs == 1);
+	if (d->n_hostdevs == 1)
+		CHECK_STR(pciaddr_format(&d->hostdevs[0].address, a), "0000:03:00.0");
+	domain_free(d);
+}
+
+/* UUIDs with blanks (around, or between byte pairs) or upper case are normalised, as virUUIDParse. */
+static void test_class_uuid_blanks_and_case(void)
+{
+	struct domain *d = parse_ok("<domain><name>u</name><uuid> C7A5FDBD CDAF 9455 926A D65C16DB1809 </uuid></domain>");
+
+	if (d)
+		CHECK_STR(d->uuid, "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
+	domain_free(d);
+	CHECK_CONTAINS(parse_fail("<domain><name>u</name><uuid>c7a5fdbd-cdaf-9455-926a-d65c16db180 9</uuid></domain>"),
+		       "is not a UUID");
+}
+
+/* A pin for a vCPU beyond <vcpu> (none means 1) is dropped with a warning, not a refusal. */
+static void test_class_pin_beyond_vcpus_is_dropped_with_a_warning(void)
+{
+	struct domain *d = parse_ok("<domain><name>w</name><vcpu>2</vcpu><cputune>\n"
+				    "<vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='4' cpuset='2'/></cputune></domain>");
+
+	if (d) {
+		CHECK(d->n_vcpupins == 1 && d->vcpupins[0].vcpu == 0);
+		CHECK(d->n_warnings == 1);
+		if (d->n_warnings == 1)
+			CHECK_STR(d->warnings[0], "line 2: <vcpupin vcpu='4'> ignored: the domain has 2 vCPUs");
+	}
+	domain_free(d);
+	d = parse_ok("<domain><name>w</name><cputune><vcpupin vcpu='1' cpuset='1'/></cputune></domain>");
+	if (d)
+		CHECK(d->n_vcpupins == 0 && d->n_warnings == 1);
+	domain_free(d);
+}
+
+/* vcpupin entries are listed by vCPU, as libvirt writes them. */
+static void test_class_pins_sorted_by_vcpu(void)
+{
+	struct domain *d = parse_ok("<domain><name>o</name><vcpu>3</vcpu><cputune><vcpupin vcpu='2' cpuset='4'/>"
+				    "<vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='3'/></cputune></domain>");
+	char *json;
+
+	if (!d)
+		return;
+	json = json_of(d);
+	CHECK_CONTAINS(json, "\"vcpupin\":[{\"vcpu\":0,\"cpus\":[2]},{\"vcpu\":1,\"cpus\":[3]},{\"vcpu\":2,\"cpus\":[4]}]");
+	free(json);
+	domain_free(d);
+}
+
+/* A hostdev mode or type libvirt does not know is reported, not skipped. */
+static void test_class_unknown_hostdev_type_is_an_error(void)
+{
+	const char *addr = "bus='1' slot='0' function='0'";
+	char xml[1024];
+
+	CHECK_STR(parse_fail(hostdev_doc(xml, sizeof(xml), "mode='subsystem' type='pcie'", addr)),
+		  "line 4: <hostdev>: unknown subsystem type='pcie'");
+	CHECK_STR(parse_fail(hostdev_doc(xml, sizeof(xml), "mode='subsys' type='pci'", addr)),
+		  "line 4: <hostdev>: unknown mode='subsys' (subsystem or capabilities)");
+	CHECK_STR(parse_fail(hostdev_doc(xml, sizeof(xml), "mode='subsystem'", addr)),
+		  "line 4: <hostdev>: missing type=");
+}
+
+/* Two page sizes on overlapping nodesets, or both without one, are refused. */
+static void test_class_hugepage_nodesets_overlap_or_missing(void)
+{
+	CHECK_STR(parse_fail("<domain><name>h</name><memoryBacking>\n<hugepages><page size='2048' nodeset='0-1'/>"
+			     "<page size='1' unit='G' nodeset='1'/></hugepages></memoryBacking></domain>"),
+		  "line 2: <hugepages>: the nodesets of pages of 2048 KiB and 1048576 KiB intersect");
+	CHECK_STR(parse_fail("<domain><name>h</name><memoryBacking>\n<hugepages><page size='2048'/>"
+			     "<page size='1' unit='G'/></hugepages></memoryBacking></domain>"),
+		  "line 2: <hugepages>: pages of 2048 KiB and 1048576 KiB both without nodeset=");
+}
+
+/* <memory>0</memory> and current= above <vcpu> are refused with the line. */
+static void test_class_zero_memory_and_current_above_vcpus(void)
+{
+	CHECK_STR(parse_fail("<domain><name>z</name>\n<memory unit='KiB'>0</memory></domain>"),
+		  "line 2: <memory>: memory size is 0");
+	CHECK_STR(parse_fail("<domain><name>z</name>\n<vcpu current='5'>4</vcpu></domain>"),
+		  "line 2: <vcpu>: current='5' is more than the 4 vCPUs");
+}
+
 int main(void)
 {
 	test_win11_gpu_vm_values();
@@ -652,5 +839,17 @@ int main(void)
 	test_numatune();
 	test_json_escapes_strings();
 	test_text_summary();
+	test_class_cpu_ids_up_to_16383();
+	test_class_pci_domain_above_ffff();
+	test_class_numatune_auto_ignores_nodeset();
+	test_class_blanks_and_plus_signs();
+	test_class_every_cputune_and_devices();
+	test_class_missing_address_attributes_are_zero();
+	test_class_uuid_blanks_and_case();
+	test_class_pin_beyond_vcpus_is_dropped_with_a_warning();
+	test_class_pins_sorted_by_vcpu();
+	test_class_unknown_hostdev_type_is_an_error();
+	test_class_hugepage_nodesets_overlap_or_missing();
+	test_class_zero_memory_and_current_above_vcpus();
 	return TEST_DONE();
 }

@@ -23,7 +23,9 @@ static void test_accepts_both_forms_any_case(void)
 		{ "0000:0A:1F.7", "0000:0a:1f.7" },
 		{ "ffff:ff:1f.7", "ffff:ff:1f.7" },
 		{ "FFFF:FF:1F.7", "ffff:ff:1f.7" },
-		{ "10000:00:00.0", "(error)" },
+		{ "10000:00:00.0", "10000:00:00.0" }, /* Intel VMD domains, as sysfs names them */
+		{ "FFFFFFFF:01:00.0", "ffffffff:01:00.0" },
+		{ "100000000:00:00.0", "(error)" },
 		{ "1:2:3.4", "0001:02:03.4" },
 		{ "a:0.0", "0000:0a:00.0" },
 		{ "0000:c1:00.3", "0000:c1:00.3" },
