@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "procfd.h"
 #include "sysfs.h"
 
 /* The test simulator (tests/sim/simkernel_modules.c) exports this symbol when it intercepts the
@@ -201,33 +202,6 @@ int kmod_find(const char *root, const char *name, struct err *e)
 	return 0;
 }
 
-struct strv {
-	char **v;
-	size_t n;
-};
-
-static bool strv_has(const struct strv *s, const char *x)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], x) == 0)
-			return true;
-	return false;
-}
-
-/* Takes ownership of x. */
-static void strv_add(struct strv *s, char *x)
-{
-	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
-	s->v[s->n++] = x;
-}
-
-static void strv_free(struct strv *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-}
-
 /* name and, transitively, the modules it depends on (those that list it among their holders):
  * nvidia_drm's device nodes belong to the PCI driver of nvidia, which it sits on. */
 static void related_modules(const char *root, const char *name, struct strv *rel)
@@ -293,61 +267,9 @@ static bool node_belongs(const char *root, const char *node, const struct strv *
 	return false;
 }
 
-static bool all_digits(const char *s)
+static bool node_of_modules(const char *root, const char *node, void *arg)
 {
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-/* The first GPU device node of rel that process pid holds open, or NULL. */
-static char *process_node(const char *root, const char *pid, const struct strv *rel)
-{
-	_cleanup_free_ char *fddir = xasprintf("/proc/%s/fd", pid);
-	char **fds = NULL, *found = NULL;
-	size_t n = 0;
-
-	if (sysfs_list(root, fddir, &fds, &n) < 0)
-		return NULL;
-	for (size_t i = 0; i < n && !found; i++) {
-		_cleanup_free_ char *fd = xasprintf("/proc/%s/fd/%s", pid, fds[i]), *target = NULL;
-
-		if (sysfs_readlink(root, fd, &target) < 0 || !target[0])
-			continue;
-		if (node_belongs(root, target, rel))
-			found = xstrdup(target);
-	}
-	sysfs_list_free(fds, n);
-	return found;
-}
-
-/* Appends "pid N (comm) holds NODE" for each process holding a GPU node of name's modules. */
-static void gpu_processes(const char *root, const char *name, FILE *out, unsigned *count)
-{
-	struct strv rel = { 0 };
-	char **pids = NULL;
-	size_t n = 0;
-
-	related_modules(root, name, &rel);
-	if (sysfs_list(root, "/proc", &pids, &n) < 0)
-		n = 0;
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *node = NULL, *comm = NULL, *cpath = NULL;
-
-		if (!all_digits(pids[i]) || !(node = process_node(root, pids[i], &rel)))
-			continue;
-		cpath = xasprintf("/proc/%s/comm", pids[i]);
-		if (sysfs_read(root, cpath, &comm) < 0)
-			comm = xstrdup("?");
-		if (*count < 8)
-			fprintf(out, "%spid %s (%s) holds %s open", *count ? ", " : "", pids[i], comm, node);
-		++*count;
-	}
-	if (*count > 8)
-		fprintf(out, " and %u more processes", *count - 8);
-	sysfs_list_free(pids, n);
-	strv_free(&rel);
+	return node_belongs(root, node, arg);
 }
 
 int kmod_users(const char *root, const char *name, char **who)
@@ -355,15 +277,19 @@ int kmod_users(const char *root, const char *name, char **who)
 	_cleanup_free_ char *hdir = xasprintf("/sys/module/%s/holders", name);
 	_cleanup_free_ char *rpath = xasprintf("/sys/module/%s/refcnt", name), *refcnt = NULL, *pbuf = NULL;
 	char **holders = NULL, *buf = NULL;
-	size_t n = 0, len = 0, plen = 0;
-	unsigned procs = 0;
+	size_t n = 0, len = 0;
+	struct strv rel = { 0 };
 	unsigned long long rc = 0;
-	FILE *out = open_memstream(&buf, &len), *pout = open_memstream(&pbuf, &plen);
+	bool procs;
+	FILE *out = open_memstream(&buf, &len);
 
-	if (!out || !pout)
+	if (!out)
 		abort();
-	gpu_processes(root, name, pout, &procs);
-	fclose(pout);
+	/* processes holding a GPU device node of name or of a module it sits on */
+	related_modules(root, name, &rel);
+	procfd_holders(root, node_of_modules, &rel, &pbuf);
+	strv_free(&rel);
+	procs = pbuf != NULL;
 	if (sysfs_list(root, hdir, &holders, &n) < 0)
 		n = 0;
 	if (n)

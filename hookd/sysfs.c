@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,6 +81,14 @@ int sysfs_meminfo_field(const char *root, const char *file, const char *field, u
 	while (*f == ' ' || *f == '\t')
 		f++;
 	return sscanf(f, "%llu", out) == 1 ? 0 : -EINVAL;
+}
+
+bool sysfs_same_file(const char *root, const char *a, const char *b)
+{
+	_cleanup_free_ char *pa = sysfs_path(root, "%s", a), *pb = sysfs_path(root, "%s", b);
+	struct stat sa, sb;
+
+	return stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 static int write_value(const char *path, const char *value)

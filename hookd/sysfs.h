@@ -25,6 +25,8 @@ int sysfs_write_bounded(const char *root, const char *abs, const char *value, un
 int sysfs_readlink(const char *root, const char *abs, char **target);
 /* The last component of a symlink's target ("nvidia" for .../driver); -ENOENT when absent. */
 int sysfs_link_name(const char *root, const char *abs, char **out);
+/* Whether two paths (links followed) are the same file: /sys/class/drm/card0/device and a PCI device. */
+bool sysfs_same_file(const char *root, const char *a, const char *b);
 /* Sorted names in a directory (without . and ..). */
 int sysfs_list(const char *root, const char *abs, char ***names, size_t *n);
 void sysfs_list_free(char **names, size_t n);

@@ -189,3 +189,25 @@ void json_member(FILE *out, const char *key, const char *value)
 	fprintf(out, ", \"%s\": ", key);
 	json_string(out, value);
 }
+
+bool strv_has(const struct strv *s, const char *x)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], x) == 0)
+			return true;
+	return false;
+}
+
+void strv_add(struct strv *s, char *x)
+{
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = x;
+}
+
+void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	*s = (struct strv){ 0 };
+}

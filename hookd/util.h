@@ -35,6 +35,16 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A growable list of owned strings. */
+struct strv {
+	char **v;
+	size_t n;
+};
+bool strv_has(const struct strv *s, const char *x);
+/* Takes ownership of x. */
+void strv_add(struct strv *s, char *x);
+void strv_free(struct strv *s);
+
 /* Trims leading and trailing white space in place; returns s. */
 char *strstrip(char *s);
 /* yes/no, true/false, on/off, 1/0; -EINVAL with "expected yes or no" in e->msg otherwise. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "iommu.h"
+#include "hostdeps.h"
 #include "kmod.h"
 #include "pci.h"
 #include "plan.h"
@@ -21,6 +22,9 @@ struct vfio_conf {
 	struct pciaddr *devices;
 	size_t n_devices;
 	bool companions;
+	bool force_all;           /* force = yes: take every device even if the host depends on it */
+	struct pciaddr *force;    /* force = ADDR...: those devices only */
+	size_t n_force;
 };
 
 static void vfio_init(void *data)
@@ -34,6 +38,26 @@ static void vfio_init(void *data)
 static void vfio_free(void *data)
 {
 	free(((struct vfio_conf *)data)->devices);
+	free(((struct vfio_conf *)data)->force);
+}
+
+/* A list of PCI addresses ("0000:01:00.0 0000:01:00.1", commas allowed) into *v (replacing it). */
+static int parse_addrs(const char *value, struct pciaddr **v, size_t *n, struct err *e)
+{
+	_cleanup_free_ char *copy = xstrdup(value);
+	char *save = NULL;
+
+	*n = 0;
+	for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+		struct pciaddr a;
+
+		if (pciaddr_parse(tok, &a) < 0)
+			return err_set(e, -EINVAL, "'%s' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)",
+				       tok);
+		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+		(*v)[(*n)++] = a;
+	}
+	return 0;
 }
 
 static int vfio_set(void *data, const char *key, const char *value, struct err *e)
@@ -43,26 +67,26 @@ static int vfio_set(void *data, const char *key, const char *value, struct err *
 	if (strcmp(key, "companions") == 0) {
 		return parse_bool(value, &c->companions, e);
 	}
+	if (strcmp(key, "force") == 0) {
+		struct err ignored;
+
+		c->n_force = 0;
+		if (parse_bool(value, &c->force_all, &ignored) == 0)
+			return 0;
+		c->force_all = false;
+		if (parse_addrs(value, &c->force, &c->n_force, e) < 0)
+			return err_prefix(e, -EINVAL, "expected yes, no or PCI addresses: ");
+		return c->n_force ? 0 : err_set(e, -EINVAL, "expected yes, no or PCI addresses");
+	}
 	if (strcmp(key, "devices") != 0)
 		return -ENOENT;
 	if (strcmp(value, "auto") == 0) {
 		c->devices_auto = true;
 		return 0;
 	}
-	_cleanup_free_ char *copy = xstrdup(value);
-	char *save = NULL;
-
 	c->devices_auto = false;
-	c->n_devices = 0;
-	for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-		struct pciaddr a;
-
-		if (pciaddr_parse(tok, &a) < 0)
-			return err_set(e, -EINVAL, "'%s' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)",
-				       tok);
-		c->devices = xrealloc(c->devices, (c->n_devices + 1) * sizeof(*c->devices));
-		c->devices[c->n_devices++] = a;
-	}
+	if (parse_addrs(value, &c->devices, &c->n_devices, e) < 0)
+		return -EINVAL;
 	if (c->n_devices == 0)
 		return err_set(e, -EINVAL, "expected 'auto' or a list of PCI addresses");
 	return 0;
@@ -181,6 +205,32 @@ static void plan_bind(const struct action_ctx *ctx, const struct pciaddr *a, str
 	step_add_write(st, probe, buf);
 }
 
+static bool forced(const struct vfio_conf *c, const struct pciaddr *a)
+{
+	for (size_t i = 0; i < c->n_force; i++)
+		if (pciaddr_equal(&c->force[i], a))
+			return true;
+	return c->force_all;
+}
+
+/* Never take what the host stands on (its root disk, its network, a GPU a process holds open):
+ * refused before anything changes, unless force names the device. */
+static int check_host_needs(const struct action_ctx *ctx, const struct vfio_conf *c, const struct pciaddr *a,
+			    struct err *e)
+{
+	_cleanup_free_ char *drv = NULL, *why = NULL;
+	char buf[PCIADDR_STRLEN];
+
+	if (forced(c, a) || (pci_driver(ctx->conf->root, a, &drv) == 0 && drv && !strcmp(drv, VFIO_DRIVER)))
+		return 0;
+	hostdeps_find(ctx->conf->root, a, &why);
+	if (!why)
+		return 0;
+	pciaddr_format(a, buf);
+	return err_set(e, -EBUSY, "%s is in use by the host: %s; pass another device, or set force = %s in [vfio] if the host can do without it",
+		       buf, why, buf);
+}
+
 static int vfio_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
 		     struct err *e)
 {
@@ -192,6 +242,8 @@ static int vfio_plan(const struct action_ctx *ctx, const void *data, enum phase 
 	if (phase != PHASE_PREPARE)
 		return 0;
 	r = resolve_devices(ctx, c, &devs, e);
+	for (size_t i = 0; r == 0 && i < devs.n; i++)
+		r = check_host_needs(ctx, c, &devs.v[i], e);
 	for (size_t i = 0; r == 0 && i < devs.n; i++)
 		r = check_group(ctx, &devs.v[i], &devs, e);
 	if (r == 0 && devs.n) {
