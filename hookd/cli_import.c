@@ -40,6 +40,8 @@ struct placed {
 
 struct import_job {
 	struct import_vm vm;
+	struct import_native *native;
+	bool native_mode; /* --native: the native sections, and [exec] steps only for what they do not do */
 	char *ini, *copies; /* <hooks_dir>/VM.ini, <hooks_dir>/VM.d */
 	struct placed *pl;
 	size_t n_pl;
@@ -177,47 +179,78 @@ static void put_section(FILE *f, const struct placed *p)
 	fprintf(f, "[exec %s]\n%s\ntimeout = %u\n", p->label, p->argv_line, t);
 }
 
+/* The [exec] sections of point (release: first and in reverse), in --native mode only those of
+ * scripts with lines no native section does. */
+static void put_sections(FILE *f, const struct import_job *j, bool release, enum import_point only)
+{
+	for (size_t k = 0; k < j->n_pl; k++) {
+		const struct placed *p = &j->pl[release ? j->n_pl - 1 - k : k];
+
+		if ((release ? p->point == IMPORT_RELEASE : p->point == only) &&
+		    (!j->native_mode || import_native_keeps(j->native, p->sc)))
+			put_section(f, p);
+	}
+}
+
 static void put_ini(FILE *f, const struct import_job *j)
 {
 	_cleanup_free_ char *head = xasprintf(
-		"Imported by `hookd import` from %s: each script that the dispatcher ran is a copy in %s, run "
+		"Imported by `hookd import%s` from %s: each script that the dispatcher ran is a copy in %s, run "
 		"with the same arguments and the domain XML on stdin. Order: hookd runs a directory's scripts in "
 		"name order; the dispatcher ran them in directory order (find's), which only names starting with "
 		"a number make the same. Release scripts come first, in reverse: release undoes sections bottom "
 		"to top. Timeouts: the dispatcher had none; every imported step has one (timeout = below), "
-		"a minute plus twice what the script sleeps. `hookd plan %s` shows the steps.",
-		j->vm.dir, j->copies, j->vm.name);
+		"a minute plus twice what the script sleeps. `hookd plan %s` shows the steps.%s",
+		j->native_mode ? " --native" : "", j->vm.dir, j->copies, j->vm.name,
+		j->native_mode ? " --native: the native sections below do what the scripts' recognised lines did "
+				 "(each key names them, file:line); in the copies those lines are `:` no-ops, and a "
+				 "script left with nothing else to do has no [exec] section. On prepare the [exec] "
+				 "steps of prepare/begin run first, then the native sections; release undoes them in "
+				 "reverse, then runs the release scripts. Check that this order suits the scripts."
+			       : "");
 
 	put_comment(f, head);
-	for (size_t i = j->n_pl; i-- > 0;)
-		if (j->pl[i].point == IMPORT_RELEASE)
-			put_section(f, &j->pl[i]);
-	for (size_t i = 0; i < j->n_pl; i++)
-		if (j->pl[i].point != IMPORT_RELEASE)
-			put_section(f, &j->pl[i]);
-	import_native_suggest(f, &j->vm);
+	put_sections(f, j, true, IMPORT_RELEASE);
+	put_sections(f, j, false, IMPORT_PREPARE);
+	if (j->native_mode)
+		import_native_put(f, j->native, "");
+	put_sections(f, j, false, IMPORT_STARTED);
+	if (!j->native_mode) {
+		fputs("\n", f);
+		put_comment(f, "---- What `hookd import --native` writes instead: native sections for the lines it "
+			       "recognised in the scripts, each citing them (file:line). Lines it cannot map stay in "
+			       "[exec] steps.");
+		if (!import_native_put(f, j->native, "; "))
+			put_comment(f, "(no line was recognised)");
+	}
 }
 
-/* dst (mode, replaced) gets prefix (may be NULL) and then src's bytes. */
-static int copy_file(const char *src, const char *dst, mode_t mode, const char *prefix)
+/* dst (mode, replaced) gets prefix (may be NULL) and then nt bytes of text. */
+static int write_bytes(const char *dst, mode_t mode, const char *prefix, const char *text, size_t nt)
 {
-	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	_cleanup_close_ int out = -1;
-	char buf[65536];
-	ssize_t n;
+	size_t np = prefix ? strlen(prefix) : 0;
 
 	(void)unlink(dst);
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (in < 0 || out < 0 || fchmod(out, mode) < 0)
+	if (out < 0 || fchmod(out, mode) < 0)
 		return -errno;
-	if (prefix && write(out, prefix, strlen(prefix)) != (ssize_t)strlen(prefix))
+	if ((np && write(out, prefix, np) != (ssize_t)np) || (nt && write(out, text, nt) != (ssize_t)nt))
 		return -EIO;
-	while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0 && write(out, buf, (size_t)n) != n)
-			return -EIO;
-	if (n < 0 || fsync(out) < 0)
+	return fsync(out) < 0 ? -errno : 0;
+}
+
+static int copy_file(const char *src, const char *dst, mode_t mode, const char *prefix)
+{
+	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	if (in < 0)
 		return -errno;
-	return 0;
+	r = read_all_fd(in, 64u << 20, &text, &len);
+	return r < 0 ? r : write_bytes(dst, mode, prefix, text, len);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -273,7 +306,11 @@ static int make_copies(const struct import_job *j)
 		const struct placed *p = &j->pl[i];
 		_cleanup_free_ char *at = xasprintf("%s/%s", tmp, p->sc->rel), *to = xasprintf("%s/%s", tmp, p->copy_rel);
 
-		if (!p->sc->shebang)
+		_cleanup_free_ char *rest = j->native_mode ? import_native_rest(j->native, p->sc) : NULL;
+
+		if (rest)
+			r = write_bytes(to, 0755, p->sc->shebang ? NULL : "#!/bin/bash\n", rest, strlen(rest));
+		else if (!p->sc->shebang)
 			r = copy_file(p->sc->path, to, 0755, "#!/bin/bash\n");
 		else if (strcmp(at, to) != 0 && rename(at, to) < 0)
 			r = -errno;
@@ -307,7 +344,8 @@ static int mkdir_parents(char *path)
 }
 
 /* The imported originals go to DIR.imported/VM/..., so that no dispatcher runs them besides hookd.
- * All or none: a failure moves back what moved. */
+ * All or none: a failure moves back what moved. The files that stay (helpers the scripts source,
+ * scripts at other points) are copied beside them, so that DIR.imported can be imported again. */
 static int move_originals(const struct import_job *j, const char *dir)
 {
 	size_t i;
@@ -327,7 +365,21 @@ static int move_originals(const struct import_job *j, const char *dir)
 
 			(void)rename(to, j->pl[i - 1].sc->path);
 		}
+	if (r == 0) {
+		_cleanup_free_ char *to = xasprintf("%s.imported/%s", dir, j->vm.name);
+
+		(void)copy_tree(j->vm.dir, to, 0);
+	}
 	return r;
+}
+
+/* DIR.imported, where an earlier import moved the originals: importing again from there (--native
+ * --force, say) moves nothing, since no dispatcher looks there. */
+static bool imported_dir(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return n > 9 && strcmp(dir + n - 9, ".imported") == 0;
 }
 
 static int write_ini(const struct import_job *j, const char *dir)
@@ -350,15 +402,20 @@ static int write_ini(const struct import_job *j, const char *dir)
 		r = -errno;
 	if (r == 0)
 		r = make_copies(j);
-	if (r == 0 && (r = move_originals(j, dir)) == 0 && rename(tmp, j->ini) < 0)
+	if (r == 0 && !imported_dir(dir))
+		r = move_originals(j, dir);
+	if (r == 0 && rename(tmp, j->ini) < 0)
 		r = -errno;
 	if (r < 0) {
 		fprintf(stderr, "hookd: %s: not imported: %s\n", j->vm.dir, strerror(-r));
 		unlink(tmp);
 		return 1;
 	}
-	printf("%s: %zu script%s copied to %s and run by %s; the originals moved to %s.imported/%s\n", j->vm.name,
-	       j->n_pl, j->n_pl == 1 ? "" : "s", j->copies, j->ini, dir, j->vm.name);
+	printf("%s: %zu script%s copied to %s and run by %s", j->vm.name, j->n_pl, j->n_pl == 1 ? "" : "s",
+	       j->copies, j->ini);
+	if (!imported_dir(dir))
+		printf("; the originals moved to %s.imported/%s", dir, j->vm.name);
+	putchar('\n');
 	return 0;
 }
 
@@ -379,6 +436,8 @@ static int import_vm(const struct hookd_conf *conf, const struct import_opts *o,
 	}
 	j.copies = xasprintf("%s/%s.d", conf->hooks_dir, vm);
 	import_scan_vm(vmdir, vm, &j.vm);
+	j.native = import_native_new(&j.vm);
+	j.native_mode = o->native;
 	if (import_vm_steps(&j.vm) == 0) {
 		fprintf(stderr, "hookd: %s: no scripts under prepare/begin, started/begin or release/end: skipped\n",
 			vmdir);
@@ -399,6 +458,7 @@ static int import_vm(const struct hookd_conf *conf, const struct import_opts *o,
 		free(j.pl[i].label), free(j.pl[i].copy_rel), free(j.pl[i].argv_line);
 	free(j.pl);
 	import_vm_free(&j.vm);
+	import_native_free(j.native);
 	free(j.ini);
 	free(j.copies);
 	return code;

@@ -12,6 +12,7 @@ struct import_opts {
 	const char *only_vm; /* NULL: every VM directory in dir */
 	bool force;          /* replace an existing INI file */
 	bool to_stdout;      /* print the INI files instead of writing them */
+	bool native;         /* native sections for the lines recognised, [exec] steps for the rest */
 };
 
 /* Returns an exit status: 0 ok, 1 a file could not be written, 2 nothing to import or refused. */

@@ -50,9 +50,10 @@ static const char usage_text[] =
 	"  install [--chain] [--reload] [--hooks-dir DIR] [--hook PATH]\n"
 	"                                    put /etc/libvirt/hooks/qemu in place (--chain keeps a\n"
 	"                                    previous hook and runs it after hookd's steps)\n"
-	"  import DIR [--vm VM] [--force] [--stdout]\n"
+	"  import DIR [--vm VM] [--force] [--stdout] [--native]\n"
 	"                                    turn a qemu.d/<vm>/<op>/<subop>/* script tree into INI\n"
 	"                                    files whose [exec] steps run hookd's copies of the scripts\n"
+	"                                    (--native: native sections for the lines it recognises)\n"
 	"  devices [--json]                  PCI devices by IOMMU group: drivers, GPUs and companions,\n"
 	"                                    which groups can be passed through as they are\n"
 	"\n"
@@ -91,6 +92,7 @@ static int parse_cmd_opts(struct cli *c, const char *name, const char *allowed, 
 		{ "vm", required_argument, NULL, 'M' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "stdout", no_argument, NULL, 'S' },
+		{ "native", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -113,6 +115,7 @@ static int parse_cmd_opts(struct cli *c, const char *name, const char *allowed, 
 		case 'M': c->import.only_vm = optarg; break;
 		case 'F': c->import.force = true; break;
 		case 'S': c->import.to_stdout = true; break;
+		case 'N': c->import.native = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -475,7 +478,7 @@ static const struct command {
 	{ "status", cmd_status, "j", 0 },
 	{ "restore", cmd_restore, "", 1 },
 	{ "install", cmd_install, "CRDH", 0 },
-	{ "import", cmd_import, "MFS", 0 },
+	{ "import", cmd_import, "MFSN", 0 },
 	{ "devices", cmd_devices, "j", 0 },
 	{ "doctor", cmd_doctor, "xj", -1 },
 };

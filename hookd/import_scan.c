@@ -47,15 +47,55 @@ static char *read_text(const char *path)
 	return text;
 }
 
-/* The word at *s (quotes dropped, as far as the next blank or ; & |), *s moved past it. */
-static char *next_word(const char **s)
+void import_words_free(struct import_words *ws)
 {
-	const char *p = *s + strspn(*s, " \t");
-	char *w = xmalloc(strlen(p) + 1);
-	size_t n = 0;
-	char q = 0;
+	for (size_t i = 0; i < ws->n; i++)
+		free(ws->w[i]);
+	ws->n = 0;
+}
 
-	for (; *p && (q || !strchr(" \t;&|\n", *p)); p++) {
+static void strip_noise(char *l)
+{
+	static const char *const noise[] = { " 2>/dev/null", " &>/dev/null", " >/dev/null", " > /dev/null",
+					     " 2>&1", " || true", " || :", " 1>/dev/null" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(noise); i++)
+		for (char *p; (p = strstr(l, noise[i]));)
+			memmove(p, p + strlen(noise[i]), strlen(p + strlen(noise[i])) + 1);
+	if (strncmp(l, "sudo ", 5) == 0)
+		memmove(l, l + 5, strlen(l + 5) + 1);
+}
+
+/* Splits on blanks; quotes group and are dropped; |, >, >> stand alone; an unquoted # ends it. */
+void import_split_words(const char *line, struct import_words *ws)
+{
+	_cleanup_free_ char *l = xstrdup(line);
+	char *w = xmalloc(strlen(line) + 2), q = 0;
+	size_t n = 0;
+
+	strip_noise(l);
+	*ws = (struct import_words){ 0 };
+	for (const char *p = l;; p++) {
+		bool op = !q && (*p == '|' || *p == '>'), end = !*p || (!q && (*p == ' ' || *p == '\t' || op));
+
+		if (!q && (*p == ';' || *p == '`' || (*p == '$' && p[1] == '(') || (*p == '&' && p[1] == '&') ||
+			   (*p == '\\' && !p[1])))
+			ws->compound = true;
+		if (end && n && ws->n < ARRAY_SIZE(ws->w) - 1)
+			ws->w[ws->n++] = strndup(w, n);
+		if (end)
+			n = 0;
+		if (op && ws->n < ARRAY_SIZE(ws->w) - 1) {
+			bool twice = p[1] == *p;
+
+			ws->w[ws->n++] = twice ? strndup(p, 2) : strndup(p, 1);
+			ws->compound |= *p == '|' && twice;
+			p += twice;
+		}
+		if (!*p || (!q && *p == '#' && n == 0 && (p == l || p[-1] == ' ')))
+			break;
+		if (end || op)
+			continue;
 		if (!q && (*p == '"' || *p == '\''))
 			q = *p;
 		else if (q && *p == q)
@@ -63,9 +103,7 @@ static char *next_word(const char **s)
 		else
 			w[n++] = *p;
 	}
-	w[n] = '\0';
-	*s = p;
-	return w;
+	free(w);
 }
 
 /* "5", "2.5", "10s", "1m": whole seconds, rounded up; -1 when not a literal duration. */
@@ -111,15 +149,31 @@ static void append(char **list, char *item)
 	*list = joined;
 }
 
+/* Marks the script of vm at target (a real path) as a helper sourced at where. */
+static void mark_sourced(struct import_vm *vm, const struct import_script *by, const char *target, unsigned line)
+{
+	for (size_t p = 0; p < N_IMPORT_POINTS; p++)
+		for (size_t i = 0; i < vm->n[p]; i++) {
+			struct import_script *o = &vm->scripts[p][i];
+			char real[PATH_MAX];
+
+			if (o != by && !o->sourced_by && realpath(o->path, real) && strcmp(real, target) == 0)
+				o->sourced_by = xasprintf("%s:%u", by->rel, line);
+		}
+}
+
 /* Sleeps of one script, and the scripts of vm it sources (marked as helpers). */
 static void read_lines(struct import_vm *vm, struct import_script *sc)
 {
 	unsigned line = 0;
 
 	for (const char *l = sc->text; *l; l += strcspn(l, "\n"), l += *l == '\n') {
-		const char *s = l;
-		_cleanup_free_ char *cmd = next_word(&s), *arg = next_word(&s);
+		_cleanup_free_ char *text = strndup(l, strcspn(l, "\n"));
+		struct import_words ws;
+		const char *cmd, *arg;
 
+		import_split_words(text, &ws);
+		cmd = ws.n > 0 ? ws.w[0] : "", arg = ws.n > 1 ? ws.w[1] : "";
 		line++;
 		if (strcmp(cmd, "sleep") == 0 && sleep_seconds(arg) >= 0) {
 			sc->sleep_s += (unsigned)sleep_seconds(arg);
@@ -127,15 +181,10 @@ static void read_lines(struct import_vm *vm, struct import_script *sc)
 		} else if ((strcmp(cmd, "source") == 0 || strcmp(cmd, ".") == 0) && arg[0]) {
 			_cleanup_free_ char *target = source_target(sc->path, arg);
 
-			for (size_t p = 0; target && p < N_IMPORT_POINTS; p++)
-				for (size_t i = 0; i < vm->n[p]; i++) {
-					char real[PATH_MAX];
-					struct import_script *o = &vm->scripts[p][i];
-
-					if (o != sc && !o->sourced_by && realpath(o->path, real) && strcmp(real, target) == 0)
-						o->sourced_by = xasprintf("%s:%u", sc->rel, line);
-				}
+			if (target)
+				mark_sourced(vm, sc, target, line);
 		}
+		import_words_free(&ws);
 	}
 }
 

@@ -37,6 +37,17 @@ struct import_vm {
 
 #define IMPORT_SCRIPT_MAX (1u << 20)
 
+/* A line as words, after the noise a mapping does not depend on; NULL words end it. */
+struct import_words {
+	char *w[24];
+	size_t n;
+	bool compound; /* ; && || $( ` or a trailing \ outside quotes: not one simple command */
+};
+/* Splits a shell line into words: blanks separate, quotes group and are dropped, |, >, >> stand
+ * alone, an unquoted # ends it; a leading sudo, `|| true` and output sent to /dev/null are dropped. */
+void import_split_words(const char *line, struct import_words *ws);
+void import_words_free(struct import_words *ws);
+
 /* Finds the scripts of vmdir (already a real path) in name order, reads them, marks helpers and warns
  * (stderr) about everything the dispatcher would run that the INI will not, and about directories
  * whose names do not say an order. */

@@ -12,3 +12,7 @@ foreach(case
     says_what_was_skipped)
   hookd_sim_test(sim_import_${case} test_import.sh ${case})
 endforeach()
+# The corpus of trees shaped like users' (import-corpus.sh), under the dispatcher and under hookd.
+foreach(case dispatcher_and_hookd_agree native_sections_cite_their_lines)
+  hookd_sim_test(sim_import_corpus_${case} test_import_corpus.sh ${case})
+endforeach()

@@ -213,6 +213,13 @@ says_what_was_skipped)
 	hookd run win11 prepare --xml "$T/win11.xml"
 	expect_rc 0 "prepare"
 	expect_in "$(cat "$T/calls")" "10-start.sh win11 prepare begin - xml=1 gpu=from-helper" "the copy sources the copied helper"
+	hookd run win11 release --xml "$T/win11.xml"
+	rm -f "$T/calls"
+	hookd import "$Q.imported" --force # importing again from where the originals went
+	expect_rc 0 "import from qemu.d.imported"
+	[[ -x "$Q.imported/win11/prepare/begin/10-start.sh" ]] && ok "importing from there moves nothing" || fail "moved"
+	hookd run win11 prepare --xml "$T/win11.xml"
+	expect_in "$(cat "$T/calls")" "gpu=from-helper" "the helper came along to qemu.d.imported"
 	;;
 *) fail "unknown case $case_name" ;;
 esac
