@@ -374,25 +374,28 @@ static void nothing_loaded(struct hookd_aa_result *res, int r, const char *root)
 	}
 }
 
+/* Appends a result about hook to the report. */
+static struct hookd_aa_result *result_new(struct hookd_aa_report *rep, const char *root, const char *hook)
+{
+	struct hookd_aa_result *res;
+
+	rep->results = xrealloc(rep->results, (rep->n + 1) * sizeof(*rep->results));
+	res = &rep->results[rep->n++];
+	*res = (struct hookd_aa_result){ .hook = xstrdup(hook), .resolved = resolve_in_root(root, hook) };
+	return res;
+}
+
 void hookd_aa_check(const char *root, const char *hook, struct hookd_aa_report *out)
 {
 	struct loaded_list loaded;
 	int r = read_loaded(root, &loaded);
 
 	*out = (struct hookd_aa_report){ 0 };
-	for (size_t i = 0; i <= loaded.n; i++) {
-		struct hookd_aa_result *res;
-
-		if (i < loaded.n ? !daemon_of(loaded.v[i].name) : out->n > 0)
-			continue;
-		out->results = xrealloc(out->results, (out->n + 1) * sizeof(*out->results));
-		res = &out->results[out->n++];
-		*res = (struct hookd_aa_result){ .hook = xstrdup(hook), .resolved = resolve_in_root(root, hook) };
-		if (i < loaded.n)
-			check_profile(root, &loaded.v[i], &loaded, res);
-		else
-			nothing_loaded(res, r, root);
-	}
+	for (size_t i = 0; i < loaded.n; i++)
+		if (daemon_of(loaded.v[i].name))
+			check_profile(root, &loaded.v[i], &loaded, result_new(out, root, hook));
+	if (out->n == 0)
+		nothing_loaded(result_new(out, root, hook), r, root);
 	for (size_t i = 0; i < out->n; i++)
 		if (out->results[i].verdict > out->results[out->worst].verdict)
 			out->worst = i;
