@@ -1,12 +1,23 @@
 /* [console]: free a single GPU from the host console. `vtconsoles = yes` unbinds every bound
  * /sys/class/vtconsole/vtcon*; `framebuffer = NAME...` unbinds platform framebuffer devices
  * (efi-framebuffer.0, simple-framebuffer.0) from their driver. Release binds back what was bound.
- * A framebuffer that is gone (it vanishes once its GPU is taken by another driver) is not an error. */
+ *
+ * What the real kernel does (tests/vm/guest-console.sh, 6.1 and 6.12 under OVMF): fbcon's vtcon
+ * exists only while a framebuffer is registered. Unbinding the last framebuffer removes the vtcon
+ * and hands the terminals to the dummy console; binding it again makes fbcon take them back by
+ * itself, vtcon bound. A driver that takes the boot GPU (vfio-pci, bochs-drm, nvidia-drm) makes the
+ * kernel unregister the firmware framebuffer device for good, until reboot. So release binds the
+ * framebuffers first (the plan lists the vtconsoles first and release goes newest first), then
+ * binds only a vtcon that exists and is still unbound: a vtcon that came back bound is done, one
+ * that is gone waits for a framebuffer (fbcon takes the console when the GPU's driver registers
+ * one). Neither a gone framebuffer nor a gone vtcon is an error: nothing could ever restore them,
+ * and a step held for them would make every later `hookd restore` fail. */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
 #include "journal.h"
+#include "log.h"
 #include "plan.h"
 #include "sysfs.h"
 
@@ -74,6 +85,13 @@ static int console_set(void *data, const char *key, const char *value, struct er
 static char *vt_attr(const char *vt, const char *attr)
 {
 	return xasprintf("/sys/class/vtconsole/%s/%s", vt, attr);
+}
+
+static bool vt_exists(const char *root, const char *vt)
+{
+	_cleanup_free_ char *p = vt_attr(vt, "bind");
+
+	return sysfs_exists(root, p);
 }
 
 static bool vt_bound(const char *root, const char *vt)
@@ -249,8 +267,13 @@ static int fb_rebind(const struct action_ctx *ctx, const char *fb, const char *o
 	struct fb_wait w = { root, fb, orig };
 	int r;
 
-	if (!orig[0] || !sysfs_exists(root, dev) || cur)
-		return 0; /* was unbound, is gone now, or bound again by someone: nothing to give back */
+	if (!orig[0] || cur)
+		return 0; /* was unbound, or bound again by someone: nothing to give back */
+	if (!sysfs_exists(root, dev)) {
+		log_info("framebuffer %s is gone: the kernel removed it when a driver took its GPU, and only a reboot "
+			 "brings it back; the console returns when the GPU's own driver registers a framebuffer", fb);
+		return 0;
+	}
 	r = sysfs_write_bounded(root, path, fb, ctx->conf->timeout_ms);
 	if (r < 0)
 		return err_set(e, r, "framebuffer %s: bind to %s failed: %s", fb, orig, strerror(-r));
@@ -266,7 +289,12 @@ static int console_revert(const struct action_ctx *ctx, const struct journal_rec
 		const char *vt = rec->target + strlen(VT_PREFIX);
 
 		if (strcmp(rec->saved, "1") != 0 || vt_bound(ctx->conf->root, vt))
+			return 0; /* was unbound, or its framebuffer came back and fbcon took it again */
+		if (!vt_exists(ctx->conf->root, vt)) {
+			log_info("%s is gone with its framebuffer: fbcon binds the terminals again by itself when a "
+				 "framebuffer registers", vt);
 			return 0;
+		}
 		return vt_set(ctx, vt, true, e);
 	}
 	return fb_rebind(ctx, rec->target + strlen(FB_PREFIX), rec->saved, e);

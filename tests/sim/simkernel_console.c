@@ -6,7 +6,12 @@
  *       makes a bind have no effect (fbcon under SeaBIOS, DESIGN.md §6).
  *   sys/bus/platform/drivers/<drv>/{bind,unbind}  <- NAME of a platform device
  *       like drivers/base/bus.c: unbind of a device not bound to drv is ENODEV; bind of a bound
- *       device EBUSY, of a missing one ENODEV. */
+ *       device EBUSY, of a missing one ENODEV.
+ * fbcon as the real kernel shows it (tests/vm/guest-console.sh under OVMF): a "frame buffer" vtcon
+ * exists only while a platform *framebuffer* device is bound. Unbinding the last one removes the
+ * vtcon (kept in .sim/fbcon/ meanwhile); binding one again brings it back, bound (fbcon takes the
+ * terminals over by itself). The "(S) dummy device" vtcon is bound exactly when no other is. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -81,6 +86,118 @@ static int platform_store(const char *root, const char *drv, bool bind, const ch
 	return symlink(t, back) < 0 ? -errno : 0;
 }
 
+static bool any_framebuffer_bound(const char *root)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	bool bound = false;
+	DIR *d;
+
+	cpath(p, root, "sys/devices/platform%s", "");
+	d = opendir(p);
+	while (d && !bound && (de = readdir(d))) {
+		cpath(p, root, "sys/devices/platform/%s/driver", de->d_name);
+		bound = strstr(de->d_name, "framebuffer") && exists(p);
+	}
+	if (d)
+		closedir(d);
+	return bound;
+}
+
+static bool name_has(const char *root, const char *vtdir, const char *vt, const char *needle)
+{
+	char p[PATH_MAX], buf[128] = "";
+	FILE *f;
+
+	cpath(p, root, "%s/%s/name", vtdir, vt);
+	f = fopen(p, "re");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return strstr(buf, needle) != NULL;
+}
+
+static void put(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "we");
+
+	if (f) {
+		fputs(val, f);
+		fclose(f);
+	}
+}
+
+/* fbcon's vtcons leave with the last bound framebuffer and come back bound with the first. */
+static void fbcon_follow(const char *root)
+{
+	const char *from = "sys/devices/virtual/vtconsole", *to = ".sim/fbcon";
+	bool fb = any_framebuffer_bound(root);
+	char src[PATH_MAX], dst[PATH_MAX], link[PATH_MAX], t[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	cpath(dst, root, "%s", to);
+	mkdir(dst, 0755);
+	cpath(src, root, "%s", fb ? to : from);
+	d = opendir(src);
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "vtcon", 5) != 0 || !name_has(root, fb ? to : from, de->d_name, "frame buffer"))
+			continue;
+		cpath(src, root, "%s/%s", fb ? to : from, de->d_name);
+		cpath(dst, root, "%s/%s", fb ? from : to, de->d_name);
+		cpath(link, root, "sys/class/vtconsole/%s", de->d_name);
+		if (rename(src, dst) < 0)
+			continue;
+		if (!fb) {
+			unlink(link);
+			continue;
+		}
+		snprintf(t, sizeof(t), "../../devices/virtual/vtconsole/%s", de->d_name);
+		if (symlink(t, link) == 0 || errno == EEXIST) {
+			cpath(t, root, "%s/%s/bind", from, de->d_name);
+			put(t, "1\n");
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/* The dummy console holds the terminals exactly when no other console driver does. */
+static void dummy_follow(const char *root)
+{
+	const char *dir = "sys/devices/virtual/vtconsole";
+	char p[PATH_MAX], buf[8], dummy[256] = "";
+	bool other = false;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	cpath(p, root, "%s", dir);
+	d = opendir(p);
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "vtcon", 5) != 0)
+			continue;
+		if (name_has(root, dir, de->d_name, "dummy")) {
+			snprintf(dummy, sizeof(dummy), "%s", de->d_name);
+			continue;
+		}
+		cpath(p, root, "%s/%s/bind", dir, de->d_name);
+		f = fopen(p, "re");
+		if (f && fgets(buf, sizeof(buf), f) && buf[0] == '1')
+			other = true;
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	if (dummy[0]) {
+		cpath(p, root, "%s/%s/bind", dir, dummy);
+		put(p, other ? "0\n" : "1\n");
+	}
+}
+
 /* Returns 1 when fd is a console file under root (the store is done, *ret set), else 0. */
 int simkernel_console_write(const char *root, int fd, const void *buf, size_t len, ssize_t *ret)
 {
@@ -104,6 +221,10 @@ int simkernel_console_write(const char *root, int fd, const void *buf, size_t le
 		r = platform_store(root, a, strcmp(b, "bind") == 0, val);
 	else
 		return 0;
+	if (r == 0) {
+		fbcon_follow(root);
+		dummy_follow(root);
+	}
 	if (r < 0) {
 		errno = -r;
 		*ret = -1;

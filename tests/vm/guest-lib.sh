@@ -31,3 +31,21 @@ timeout = ${3:-5}
 log = $2
 CONF
 }
+
+# domain_xml NAME UUID: an inactive domain with one PCI hostdev, the GPU's function 0
+domain_xml() {
+  cat <<EOF
+<domain type='kvm' id='1'>
+  <name>$1</name>
+  <uuid>$2</uuid>
+  <memory unit='KiB'>1048576</memory>
+  <vcpu placement='static'>2</vcpu>
+  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>
+  <devices>
+    <hostdev mode='subsystem' type='pci' managed='yes'>
+      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source>
+    </hostdev>
+  </devices>
+</domain>
+EOF
+}

@@ -16,23 +16,6 @@ mkdir -p $T
 
 write_conf /etc/hookd/hookd.conf stderr
 
-# domain_xml NAME UUID: an inactive domain with one PCI hostdev, the GPU's function 0
-domain_xml() {
-  cat <<EOF
-<domain type='kvm' id='1'>
-  <name>$1</name>
-  <uuid>$2</uuid>
-  <memory unit='KiB'>1048576</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>
-  <devices>
-    <hostdev mode='subsystem' type='pci' managed='yes'>
-      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source>
-    </hostdev>
-  </devices>
-</domain>
-EOF
-}
 # vm_ini NAME DEVICES COMPANIONS
 vm_ini() {
   printf '[vfio]\ndevices = %s\ncompanions = %s\n' "$2" "$3" >/etc/hookd/hooks.d/$1.ini

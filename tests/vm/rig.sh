@@ -22,8 +22,13 @@
 #   --accel A         auto (default: kvm if really usable, else tcg) | kvm | tcg
 #   --no-install      never apt-get install missing host tools
 # Environment: HOOKD_VM_CACHE (default ~/.cache/hookd-vm: kernel .deb + extracted tree),
-#   HOOKD_VM_KERNEL (exact linux-image-* package; default: what linux-image-amd64 depends on),
-#   HOOKD_VM_ACCEL, HOOKD_VM_TIMEOUT, HOOKD_VM_MEM (default 1G), HOOKD_VM_SMP (default 2).
+#   HOOKD_VM_KERNEL (linux-image-* package, exact or a meta package such as
+#   linux-image-6.12-amd64; default linux-image-amd64, bookworm's 6.1),
+#   HOOKD_VM_ACCEL, HOOKD_VM_TIMEOUT, HOOKD_VM_MEM (default 1G), HOOKD_VM_SMP (default 2, or a
+#   full -smp spec like 4,sockets=1,cores=2,threads=2), HOOKD_VM_NUMA (N: the vCPUs and memory
+#   split evenly into N -numa nodes), HOOKD_VM_FIRMWARE (bios, the default: SeaBIOS | ovmf:
+#   UEFI, so /sys/firmware/efi, efi-framebuffer.0 and fbcon are real), HOOKD_VM_APPEND (extra
+#   kernel command line, e.g. modprobe.blacklist=bochs: coldplug honours modprobe's blacklist).
 # Exit: 0 pass; 1 guest test failed; 2 no result from the guest; 3 timeout; 4 host setup error.
 set -euo pipefail
 
@@ -32,6 +37,9 @@ ACCEL=${HOOKD_VM_ACCEL:-auto}
 TIMEOUT=${HOOKD_VM_TIMEOUT:-300}
 MEM=${HOOKD_VM_MEM:-1G}
 SMP=${HOOKD_VM_SMP:-2}
+NUMA=${HOOKD_VM_NUMA:-0}
+FIRMWARE=${HOOKD_VM_FIRMWARE:-bios}
+APPEND=${HOOKD_VM_APPEND:-}
 INSTALL=1
 WORK=""
 TEST=""
@@ -40,7 +48,6 @@ BINS=()
 FILES=()
 ENVS=()
 STAGES=()
-APPEND=""
 # Modules the guest may load; their dependency closure (softdeps included) is added.
 MODULES="vfio vfio_pci vfio_pci_core vfio_iommu_type1 iommufd irqbypass pci_stub \
 bochs snd_hda_intel snd_hda_codec_generic e1000e"
@@ -72,7 +79,7 @@ mkdir -p "$CACHE/debs" "$CACHE/kernel" "$WORK"
 # ------------------------------------------------------------------ host tools
 host_tools() {
   local missing="" p
-  for p in qemu-system-x86 busybox-static cpio kmod; do
+  for p in qemu-system-x86 busybox-static cpio kmod $([ "$FIRMWARE" = ovmf ] && echo ovmf); do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
   done
   [ -z "$missing" ] && return 0
@@ -86,16 +93,19 @@ host_tools() {
 # ------------------------------------------------------------------ kernel
 # Sets KROOT (extracted package), KVER, VMLINUZ. Reuses the cache; works offline once cached.
 fetch_kernel() {
-  local pkg=${HOOKD_VM_KERNEL:-} deb
-  if [ -z "$pkg" ]; then
-    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
-    if [ -z "$pkg" ]; then   # no package lists yet (fresh container) or offline
-      [ "$(id -u)" = 0 ] && apt-get update -qq || true
-      pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
-    fi
-    if [ -z "$pkg" ]; then   # offline: take whatever kernel is already cached
-      pkg=$(ls "$CACHE/kernel" 2>/dev/null | sort -V | tail -1)
-    fi
+  local meta=${HOOKD_VM_KERNEL:-linux-image-amd64} pkg deb
+  # a meta package (linux-image-amd64, linux-image-6.12-amd64) names the current exact one
+  pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+  if [ -z "$pkg" ] && ! apt-cache show "$meta" >/dev/null 2>&1; then   # no package lists yet
+    [ "$(id -u)" = 0 ] && apt-get update -qq || true
+    pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+  fi
+  if [ -z "$pkg" ] && apt-cache show "$meta" >/dev/null 2>&1; then pkg=$meta; fi  # an exact one
+  if [ -z "$pkg" ]; then   # offline: the newest cached kernel of that series
+    case "$meta" in
+      linux-image-amd64) pkg=$(ls "$CACHE/kernel" 2>/dev/null | grep '^linux-image-6\.1\.' | sort -V | tail -1) ;;
+      *) pkg=$(ls "$CACHE/kernel" 2>/dev/null | grep "^${meta%-amd64}" | sort -V | tail -1) ;;
+    esac
   fi
   [ -n "$pkg" ] || die "cannot resolve a linux-image package (apt lists missing, nothing cached)"
   KROOT=$CACHE/kernel/$pkg
@@ -168,7 +178,8 @@ mount -t tmpfs tmpfs /tmp
 echo /sbin/modprobe >/proc/sys/kernel/modprobe
 echo "@@VM:INIT uptime=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r)"
 # coldplug: every PCI device's modalias; vfio-pci has no such alias, so it stays unloaded
-for d in /sys/bus/pci/devices/*; do modprobe -q "$(cat "$d/modalias")"; done
+# (-b as udev does: modprobe.blacklist= on the kernel command line keeps a driver out)
+for d in /sys/bus/pci/devices/*; do modprobe -q -b "$(cat "$d/modalias")"; done
 sleep 1   # snd_hda_intel and drm probe asynchronously
 tmo=$(sed -n 's/.*hookd_vm.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
 cd /hookd-test
@@ -242,21 +253,43 @@ kvm_usable() {
     -nodefaults -display none -monitor stdio -S >/dev/null 2>&1
 }
 
+# numa_args: HOOKD_VM_NUMA=N splits the vCPUs and RAM evenly into N nodes (sets numa[]).
+numa_args() {
+  [ "$NUMA" -gt 1 ] 2>/dev/null || return 0
+  local cpus=${SMP%%,*} mb i per
+  mb=$(numfmt --from=iec "${MEM}" 2>/dev/null); mb=$(( ${mb:-1073741824} / 1048576 / NUMA ))
+  per=$(( cpus / NUMA ))
+  for ((i = 0; i < NUMA; i++)); do
+    numa+=(-object "memory-backend-ram,id=m$i,size=${mb}M"
+           -numa "node,nodeid=$i,memdev=m$i,cpus=$((i * per))-$((i * per + per - 1))")
+  done
+}
+
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 
 # boot ACCEL [INIT_DEADLINE]: 0 result seen, 3 timeout, 5 no @@VM:INIT before the deadline
 boot() {
-  local accel=$1 init_deadline=${2:-0} cpu acc
+  local accel=$1 init_deadline=${2:-0} cpu acc kargs=
   case "$accel" in
     kvm) cpu=host,-arch-capabilities; acc=kvm ;;
-    tcg) cpu=max; acc=tcg,thread=multi ;;
+    # TCG's timer is too slow for the kernel's IO-APIC check: 6.12 panics "timer doesn't work
+    # through Interrupt-remapped IO-APIC" without no_timer_check
+    tcg) cpu=max; acc=tcg,thread=multi; kargs="no_timer_check" ;;
     *) die "bad accel $accel" ;;
   esac
   LOG=$WORK/serial-$accel.log
   : >"$LOG"
+  local fw=() numa=()
+  if [ "$FIRMWARE" = ovmf ]; then   # UEFI: OVMF boots -kernel itself and hands its GOP to efifb
+    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/ovmf-vars.fd"
+    fw=(-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+        -drive if=pflash,format=raw,file="$WORK/ovmf-vars.fd")
+  fi
+  numa_args
   local cmd=(qemu-system-x86_64 -accel "$acc" -M q35,kernel-irqchip=split -cpu "$cpu"
     -m "$MEM" -smp "$SMP" -no-user-config -nodefaults -display none -monitor none
     -chardev "file,id=ser0,path=$LOG" -serial chardev:ser0
+    "${fw[@]}" "${numa[@]}"
     -audiodev none,id=noaudio
     -device intel-iommu,intremap=on
     -device pcie-root-port,id=rp1,bus=pcie.0,addr=0x1c.0,chassis=1,slot=1,multifunction=on
@@ -266,9 +299,9 @@ boot() {
     -device pcie-root-port,id=rp2,bus=pcie.0,addr=0x1c.1,chassis=2,slot=2
     -device e1000e,id=nic,bus=rp2,addr=0x0
     -kernel "$VMLINUZ" -initrd "$INITRD" -no-reboot
-    -append "console=ttyS0,115200 intel_iommu=on iommu=pt panic=-1 loglevel=4 hookd_vm.timeout=$((TIMEOUT > 60 ? TIMEOUT - 30 : TIMEOUT / 2))$APPEND")
+    -append "console=ttyS0,115200 intel_iommu=on iommu=pt panic=-1 loglevel=4 hookd_vm.timeout=$((TIMEOUT > 60 ? TIMEOUT - 30 : TIMEOUT / 2)) $kargs $APPEND")
   echo "${cmd[*]}" >"$LOG.cmd"
-  log "boot accel=$accel mem=$MEM smp=$SMP timeout=${TIMEOUT}s serial=$LOG"
+  log "boot accel=$accel firmware=$FIRMWARE kernel=$KVER mem=$MEM smp=$SMP numa=$NUMA timeout=${TIMEOUT}s serial=$LOG"
   T0=$(date +%s.%N); T_INIT=""; T_RES=""
   local pre=()
   setpriv --help 2>/dev/null | grep -q pdeathsig && pre=(setpriv --pdeathsig KILL --)
