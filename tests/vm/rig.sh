@@ -24,11 +24,13 @@
 # Environment: HOOKD_VM_CACHE (default ~/.cache/hookd-vm: kernel .deb + extracted tree),
 #   HOOKD_VM_KERNEL (linux-image-* package, exact or a meta package such as
 #   linux-image-6.12-amd64; default linux-image-amd64, bookworm's 6.1),
-#   HOOKD_VM_ACCEL, HOOKD_VM_TIMEOUT, HOOKD_VM_MEM (default 1G), HOOKD_VM_SMP (default 2, or a
+#   HOOKD_VM_ACCEL, HOOKD_VM_CPU (-cpu model under TCG, default max), HOOKD_VM_TIMEOUT, HOOKD_VM_MEM (default 1G), HOOKD_VM_SMP (default 2, or a
 #   full -smp spec like 4,sockets=1,cores=2,threads=2), HOOKD_VM_NUMA (N: the vCPUs and memory
 #   split evenly into N -numa nodes), HOOKD_VM_FIRMWARE (bios, the default: SeaBIOS | ovmf:
 #   UEFI, so /sys/firmware/efi, efi-framebuffer.0 and fbcon are real), HOOKD_VM_APPEND (extra
-#   kernel command line, e.g. modprobe.blacklist=bochs: coldplug honours modprobe's blacklist).
+#   kernel command line, e.g. modprobe.blacklist=bochs: coldplug honours modprobe's blacklist),
+#   HOOKD_VM_EXTRA_MODULES (more modules in the initramfs), HOOKD_VM_QEMU_EXTRA (more QEMU
+#   arguments, split on blanks: a -drive for bench/hugepages-frag.sh).
 # Exit: 0 pass; 1 guest test failed; 2 no result from the guest; 3 timeout; 4 host setup error.
 set -euo pipefail
 
@@ -50,7 +52,7 @@ ENVS=()
 STAGES=()
 # Modules the guest may load; their dependency closure (softdeps included) is added.
 MODULES="vfio vfio_pci vfio_pci_core vfio_iommu_type1 iommufd irqbypass pci_stub \
-bochs snd_hda_intel snd_hda_codec_generic e1000e"
+bochs snd_hda_intel snd_hda_codec_generic e1000e ${HOOKD_VM_EXTRA_MODULES:-}"
 
 log() { printf '[vm %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 4; }
@@ -201,6 +203,9 @@ build_initramfs() {
   for a in $(/bin/busybox --list-full); do
     [ -e "$STAGE/$a" ] || ln -s /bin/busybox "$STAGE/$a"
   done
+  # an empty applet list (busybox failed to run: a fork refused on a loaded host) boots a guest
+  # whose /init finds no mount, cut or poweroff: say so here instead
+  [ -L "$STAGE/bin/mount" ] || die "busybox --list-full gave no applets"
   # Debian's static busybox ash prefers its own applets (its "modprobe" ignores softdeps):
   # /bin/sh is dash and modprobe & co. are real kmod, so libkmod and the shell agree.
   rm -f "$STAGE/bin/sh"
@@ -274,7 +279,7 @@ boot() {
     kvm) cpu=host,-arch-capabilities; acc=kvm ;;
     # TCG's timer is too slow for the kernel's IO-APIC check: 6.12 panics "timer doesn't work
     # through Interrupt-remapped IO-APIC" without no_timer_check
-    tcg) cpu=max; acc=tcg,thread=multi; kargs="no_timer_check" ;;
+    tcg) cpu=${HOOKD_VM_CPU:-max}; acc=tcg,thread=multi; kargs="no_timer_check" ;;
     *) die "bad accel $accel" ;;
   esac
   LOG=$WORK/serial-$accel.log
@@ -298,6 +303,7 @@ boot() {
     -device hda-duplex,bus=gpuaudio.0,audiodev=noaudio
     -device pcie-root-port,id=rp2,bus=pcie.0,addr=0x1c.1,chassis=2,slot=2
     -device e1000e,id=nic,bus=rp2,addr=0x0
+    ${HOOKD_VM_QEMU_EXTRA:-}
     -kernel "$VMLINUZ" -initrd "$INITRD" -no-reboot
     -append "console=ttyS0,115200 intel_iommu=on iommu=pt panic=-1 loglevel=4 hookd_vm.timeout=$((TIMEOUT > 60 ? TIMEOUT - 30 : TIMEOUT / 2)) $kargs $APPEND")
   echo "${cmd[*]}" >"$LOG.cmd"
