@@ -199,6 +199,21 @@ if [ "$n" = 0 ] && [ "$(denied)" = 0 ]; then
 else
   fail "stack_no_apparmor_denials: $(denied) DENIED"; dmesg | grep 'apparmor="DENIED"' | sort | uniq -c | head -n 10 | show
 fi
+# ---------------------------------------------------------------- 7. control: hookd 0.1.0's layout is denied
+# The layer must see a broken install: with the hook where 0.1.0 put it (/usr/libexec/hookd), the
+# stock profile denies libvirtd the exec and even a VM without INI cannot start.
+mkdir -p /usr/libexec/hookd
+cp /usr/sbin/hookd-qemu /usr/libexec/hookd/qemu; cp /usr/sbin/hookd-apply /usr/libexec/hookd/hookd-apply
+ln -sfn /usr/libexec/hookd/qemu /etc/libvirt/hooks/qemu
+start plainvm
+case "$RC:$OUT" in
+  1:*"cannot execute binary /etc/libvirt/hooks/qemu: Permission denied"*)
+    dmesg | grep -q 'apparmor="DENIED" operation="exec".*name="/usr/libexec/hookd/qemu"' &&
+      pass "stack_control_legacy_layout_denied: 0.1.0's layout fails every start: $(echo "$OUT" | tail -n 1 | sed 's/.*: libvirt: *//')" ||
+      fail "stack_control_legacy_layout_denied: start failed but no exec denial in dmesg" ;;
+  *) fail "stack_control_legacy_layout_denied: rc=$RC $(echo "$OUT" | tail -n 1)"; virsh -q destroy plainvm >/dev/null 2>&1 ;;
+esac
+ln -sfn /usr/sbin/hookd-qemu /etc/libvirt/hooks/qemu; rm -rf /usr/libexec/hookd
 info "hook runs: $(grep -c . /var/log/libvirt/libvirtd.log 2>/dev/null) libvirtd.log lines; errors: $(grep -c ' error ' /var/log/libvirt/libvirtd.log 2>/dev/null)"
 stop_libvirtd
 echo "$P passed, $F failed"
