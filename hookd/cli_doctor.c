@@ -6,12 +6,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "apparmor.h"
+#include "cli_apparmor.h"
 #include "cli_install.h"
 #include "doctor.h"
 #include "kmod.h"
 #include "sysfs.h"
 
-#define LIBVIRT_HOOK "/etc/libvirt/hooks/qemu"
+#define LIBVIRT_HOOK CLI_AA_HOOK
 
 void doctor_add(struct doctor *d, enum doctor_level level, const char *scope, const char *check, const char *fmt, ...)
 {
@@ -321,6 +323,25 @@ static void check_daemon_noticed(struct doctor *d, const struct stat *hook)
 		   "neither libvirtd nor virtqemud runs (no live pid in /run/libvirtd.pid, /run/libvirt/virtqemud.pid): start it; it reads the hook when it starts");
 }
 
+/* The same judgement as `hookd check`: would libvirt's confining profile let it exec the hook? */
+static void check_apparmor(struct doctor *d)
+{
+	static const enum doctor_level levels[] = {
+		[HOOKD_AA_NOT_CONFINED] = DOCTOR_OK, [HOOKD_AA_ALLOWED] = DOCTOR_OK, [HOOKD_AA_UNKNOWN] = DOCTOR_WARN,
+		[HOOKD_AA_COMPLAIN] = DOCTOR_WARN,   [HOOKD_AA_DENIED] = DOCTOR_FAIL,
+	};
+	struct hookd_aa_report rep;
+
+	hookd_aa_check(d->conf->root, LIBVIRT_HOOK, &rep);
+	for (size_t i = 0; i < rep.n; i++) {
+		const struct hookd_aa_result *res = &rep.results[i];
+
+		doctor_add(d, levels[res->verdict], "host", "apparmor", "%s%s%s", res->message, res->fix ? "; fix: " : "",
+			   res->fix ? res->fix : "");
+	}
+	hookd_aa_report_free(&rep);
+}
+
 static void check_hook(struct doctor *d)
 {
 	_cleanup_free_ char *path = sysfs_path(d->conf->root, "%s", LIBVIRT_HOOK), *target = NULL, *rooted = NULL;
@@ -330,6 +351,7 @@ static void check_hook(struct doctor *d)
 		doctor_add(d, DOCTOR_FAIL, "host", "hook", "no libvirt hook (%s): run `hookd install --reload`", LIBVIRT_HOOK);
 		return;
 	}
+	check_apparmor(d);
 	if (sysfs_readlink(d->conf->root, LIBVIRT_HOOK, &target) == 0 && strcmp(target, HOOKD_LEGACY_HOOK_PATH) == 0) {
 		doctor_add(d, DOCTOR_FAIL, "host", "hook",
 			   "%s -> %s, where hookd 0.1.0 put it: libvirtd's AppArmor profile denies exec there; run `hookd install --reload` to repoint it to %s",

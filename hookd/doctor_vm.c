@@ -5,6 +5,8 @@
 
 #include "cputopo.h"
 #include "doctor.h"
+#include "engine.h"
+#include "iommu.h"
 #include "kmod.h"
 #include "pci.h"
 #include "plan.h"
@@ -41,13 +43,37 @@ static struct vm_config *check_ini(struct doctor *d, const char *vm)
 	return r < 0 ? NULL : cfg;
 }
 
-/* The device's IOMMU group and every member's driver, as one line. */
-static void check_group(struct doctor *d, const char *vm, const struct pciaddr *a, const char *addr)
+/* The devices [vfio] moves for the domain by default: its hostdevs and their slots' other functions. */
+static void vm_devices(const char *root, const struct domain *dom, struct pciaddr **out, size_t *n)
+{
+	struct pciaddr *all = NULL;
+	size_t n_all = 0;
+	struct err e;
+
+	*out = NULL, *n = 0;
+	if (pci_scan(root, &all, &n_all, &e) < 0)
+		n_all = 0;
+	for (size_t i = 0; i < n_all; i++)
+		for (size_t k = 0; k < dom->n_hostdevs; k++)
+			if (pciaddr_same_slot(&all[i], &dom->hostdevs[k].address)) {
+				*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+				(*out)[(*n)++] = all[i];
+				break;
+			}
+	free(all);
+}
+
+/* The device's IOMMU group judged by [vfio]'s one rule (iommu_group_judge), with every member's driver. */
+static void check_group(struct doctor *d, const char *vm, const struct domain *dom, const struct pciaddr *a,
+			const char *addr)
 {
 	const char *root = d->conf->root;
-	_cleanup_free_ char *buf = NULL;
-	struct pciaddr *members = NULL;
-	size_t n = 0, len = 0;
+	_cleanup_free_ char *buf = NULL, *own = NULL;
+	_cleanup_free_ struct pciaddr *devs = NULL;
+	struct engine_others o = { 0 };
+	struct iommu_verdict v;
+	const struct iommu_member *m;
+	size_t n_devs, len = 0;
 	unsigned group;
 	struct err e;
 	FILE *out;
@@ -56,23 +82,36 @@ static void check_group(struct doctor *d, const char *vm, const struct pciaddr *
 		doctor_add(d, DOCTOR_FAIL, vm, "group", "%s has no IOMMU group: turn the IOMMU on (see the host iommu line)", addr);
 		return;
 	}
-	if (pci_group_members(root, group, &members, &n, &e) < 0) {
+	vm_devices(root, dom, &devs, &n_devs);
+	(void)engine_find_journal(d->conf->state_dir, vm, &own, &e);
+	(void)engine_load_others(d->conf->state_dir, own, &o, &e);
+	if (iommu_group_judge(root, group, devs, n_devs, o.v, o.n, &v, &e) < 0) {
 		doctor_add(d, DOCTOR_FAIL, vm, "group", "%s", e.msg);
+		engine_free_others(&o);
 		return;
 	}
 	out = open_memstream(&buf, &len);
 	if (!out)
 		abort();
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *drv = NULL;
-		char m[PCIADDR_STRLEN];
+	for (size_t i = 0; i < v.n; i++) {
+		char ma[PCIADDR_STRLEN];
 
-		(void)pci_driver(root, &members[i], &drv);
-		fprintf(out, "%s%s %s", i ? ", " : "", pciaddr_format(&members[i], m), drv ? drv : "(no driver)");
+		fprintf(out, "%s%s %s", i ? ", " : "", pciaddr_format(&v.members[i].addr, ma),
+			v.members[i].driver ? v.members[i].driver : "(no driver)");
 	}
 	fclose(out);
-	free(members);
-	doctor_add(d, DOCTOR_OK, vm, "group", "%s is in IOMMU group %u: %s", addr, group, buf);
+	m = iommu_first_blocker(&v);
+	if (!m)
+		doctor_add(d, DOCTOR_OK, vm, "group", "%s is in IOMMU group %u, viable: %s", addr, group, buf);
+	else if (m->state == IOMMU_MEMBER_OTHER_VM)
+		doctor_add(d, DOCTOR_FAIL, vm, "group", "IOMMU group %u of %s is not viable: %s is held by VM '%s' (%s); stop that VM first",
+			   group, addr, pciaddr_format(&m->addr, (char[PCIADDR_STRLEN]){ 0 }), m->held_by, buf);
+	else
+		doctor_add(d, DOCTOR_FAIL, vm, "group",
+			   "IOMMU group %u of %s is not viable: %s stays on %s (%s); pass it to the VM too, bind it to vfio-pci, or use another slot",
+			   group, addr, pciaddr_format(&m->addr, (char[PCIADDR_STRLEN]){ 0 }), m->driver, buf);
+	iommu_verdict_free(&v);
+	engine_free_others(&o);
 }
 
 /* The GPU the firmware booted on carries the host's console: the single-GPU sections must free it. */
@@ -142,7 +181,7 @@ static void check_hostdevs(struct doctor *d, const char *vm, const struct vm_con
 				   addr, vm);
 			continue;
 		}
-		check_group(d, vm, a, addr);
+		check_group(d, vm, dom, a, addr);
 		check_boot_vga(d, vm, cfg, a, addr);
 		check_reset(d, vm, a, addr);
 	}

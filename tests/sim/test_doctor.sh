@@ -63,9 +63,10 @@ case_healthy_host_and_vm_pass() {
 	expect_line "ok   host hugepages: pools hugepages-1048576kB: 0 (0 free), hugepages-2048kB: 1024 (1024 free)"
 	expect_line "ok   host fragmentation: 2048 MiB of 2251 MiB free memory is in 4 MiB blocks"
 	expect_line "$LIBVIRT_HOOK_LINE"
+	expect_in "$(grep '^ok   host apparmor: ' "$T/out")" "apparmor" "no AppArmor: an ok apparmor line"
 	expect_line "ok   host hook-noticed: libvirtd (pid 777) started after the hook was installed"
 	expect_line "ok   amd ini: $T/hooks.d/amd.ini passes check"
-	expect_line "ok   amd group: 0000:05:00.0 is in IOMMU group 5: 0000:05:00.0 vfio-pci, 0000:05:00.1 vfio-pci"
+	expect_line "ok   amd group: 0000:05:00.0 is in IOMMU group 5, viable: 0000:05:00.0 vfio-pci, 0000:05:00.1 vfio-pci"
 	expect_line "ok   amd reset: 0000:05:00.0 can do a function-level reset (FLR)"
 	expect_line "ok   amd hugepages: needs 1024 pages of 2048 kB, the pool has 1024 free"
 	expect_line "ok   amd cpus: vCPUs on CPUs 2-3,6-7: online, whole cores"
@@ -103,10 +104,14 @@ case_no_interrupt_remapping_fails() {
 case_group_not_viable_fails_with_the_vfio_rule() {
 	setup
 	domain usb 03
+	hookd doctor usb --xml "$T/usb.xml"
+	expect_rc 1 "without an INI, the group is judged by the same rule"
+	expect_line "FAIL usb group: IOMMU group 4 of 0000:03:00.0 is not viable: 0000:04:00.0 stays on ahci (0000:03:00.0 xhci_hcd, 0000:04:00.0 ahci); pass it to the VM too, bind it to vfio-pci, or use another slot"
+	domain usb 03
 	ini usb $'[vfio]\ndevices = auto\ncompanions = no'
 	hookd doctor usb --xml "$T/usb.xml"
 	expect_rc 1 "a group shared with a host device"
-	expect_line "ok   usb group: 0000:03:00.0 is in IOMMU group 4: 0000:03:00.0 xhci_hcd, 0000:04:00.0 ahci"
+	expect_line "FAIL usb group: IOMMU group 4 of 0000:03:00.0 is not viable: 0000:04:00.0 stays on ahci (0000:03:00.0 xhci_hcd, 0000:04:00.0 ahci); pass it to the VM too, bind it to vfio-pci, or use another slot"
 	expect_in "$OUT" "FAIL usb plan: the prepare would fail: [vfio] ($T/hooks.d/usb.ini:1): IOMMU group 4 of 0000:03:00.0 is not viable: 0000:04:00.0 " "the plan line carries [vfio]'s refusal"
 	expect_untouched
 }
@@ -135,6 +140,20 @@ case_legacy_hook_path_says_repoint() {
 	hookd doctor
 	expect_rc 1 "hook at the 0.1.0 path"
 	expect_line "FAIL host hook: /etc/libvirt/hooks/qemu -> $HOOKD_LEGACY_HOOK_PATH, where hookd 0.1.0 put it: libvirtd's AppArmor profile denies exec there; run \`hookd install --reload\` to repoint it to $HOOKD_HOOK_PATH"
+}
+
+case_apparmor_denial_is_a_failure_with_the_fix() {
+	setup --hook-path "$HOOKD_LEGACY_HOOK_PATH"
+	mkdir -p "$R/etc/apparmor.d" "$R/sys/kernel/security/apparmor"
+	cp -r "$(dirname "$SIM_LIB")/../unit/data/apparmor/." "$R/etc/apparmor.d/"
+	echo "libvirtd (enforce)" >"$R/sys/kernel/security/apparmor/profiles"
+	hookd doctor
+	expect_rc 1 "a hook the enforcing profile denies"
+	expect_in "$(grep '^FAIL host apparmor: ' "$T/out")" "every VM start fails" "the apparmor line says what the user sees"
+	expect_in "$(grep '^FAIL host apparmor: ' "$T/out")" "; fix: " "and the fix"
+	echo "libvirtd (complain)" >"$R/sys/kernel/security/apparmor/profiles"
+	hookd doctor
+	expect_eq "$(grep -c '^warn host apparmor: ' "$T/out")" 1 "complain mode is a warning"
 }
 
 case_boot_gpu_needs_single_gpu_sections() {
