@@ -280,6 +280,14 @@ static void judge_worker(struct hookd_aa_result *res, const struct aapolicy *pol
 	*strrchr(dir, '/') = '\0';
 	worker = xasprintf("%s/" AA_WORKER, dir);
 	wres = resolve_in_root(root, worker);
+	if (!sysfs_exists(root, wres)) {
+		/* not hookd's front (a foreign hook, or hookd without its worker): nothing more to judge */
+		res->verdict = HOOKD_AA_ALLOWED;
+		res->message = xasprintf("%s's AppArmor profile (%s) lets libvirt exec %s: rule %s runs it inside the "
+					 "profile (there is no %s beside it to judge)",
+					 res->profile, res->mode, res->resolved, front_ref, AA_WORKER);
+		return;
+	}
 	w = judge(pol, res->profile, wres, loaded);
 	if (w.mode == X_DENIED || w.mode == X_NEEDS_PROFILE) {
 		what = xasprintf(", hookd's worker (rule %s runs the hook %s inside %s's profile, which then judges "

@@ -76,6 +76,10 @@ static void test_exact_rule_wins_and_inherit_judges_worker(void)
 	      HOOKD_AA_ALLOWED);
 	CHECK_CONTAINS(rep.results[0].message, "runs it under its own profile");
 	hookd_aa_report_free(&rep);
+	/* a hook run inside the profile with no hookd-apply beside it (a foreign hook): the front alone */
+	CHECK(verdict_for("libvirtd (enforce)\n", "/etc/libvirt/hooks/dispatcher", &rep) == HOOKD_AA_ALLOWED);
+	CHECK_CONTAINS(rep.results[0].message, "(there is no hookd-apply beside it to judge)");
+	hookd_aa_report_free(&rep);
 }
 
 static void test_profile_transitions(void)
@@ -171,6 +175,7 @@ int main(void)
 	put("etc/apparmor.d/usr.sbin.libvirtd", profile_text);
 	put("etc/apparmor.d/usr.sbin.virtqemud", "profile virtqemud {\n}\n");
 	put("etc/libvirt/hooks/.keep", "");
+	put("usr/sbin/hookd-apply", "");
 	test_exact_rule_wins_and_inherit_judges_worker();
 	test_profile_transitions();
 	test_qualifiers_and_modes();
