@@ -279,6 +279,7 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 	struct domain *dom = NULL;
 	struct plan *plan = NULL;
 	struct action_ctx ctx = { .conf = &c->conf, .describe = true };
+	struct engine_view view;
 	enum phase ph = PHASE_PREPARE;
 	struct err e;
 	int r, code = EXIT_OK;
@@ -302,13 +303,19 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	ctx.dom = dom;
-	if (plan_build(&ctx, cfg, ph, &plan, &e) < 0) {
+	if (phase_plan(&ctx, cfg, ph, false, &view, &plan, &e) < 0) {
 		fprintf(stderr, "hookd: %s: the %s would fail: %s\n", argv[0], phase_name(ph), e.msg);
 		code = EXIT_ACTION_FAILED;
-	} else if (c->json)
-		plan_print_json(plan, argv[0], stdout);
-	else
-		plan_print_text(plan, argv[0], stdout);
+	} else {
+		if (view.blind)
+			fprintf(stderr, "hookd: warning: cannot read %s (run as root): this plan does not count what other running VMs hold\n",
+				c->conf.state_dir);
+		if (c->json)
+			plan_print_json(plan, argv[0], stdout);
+		else
+			plan_print_text(plan, argv[0], stdout);
+		engine_view_close(&view);
+	}
 	plan_free(plan);
 	domain_free(dom);
 	vmconfig_free(cfg);

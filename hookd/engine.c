@@ -12,13 +12,14 @@
 
 struct lock_try {
 	int fd;
+	int how; /* LOCK_EX or LOCK_SH */
 };
 
 static bool lock_acquired(void *arg)
 {
 	struct lock_try *t = arg;
 
-	return flock(t->fd, LOCK_EX | LOCK_NB) == 0;
+	return flock(t->fd, t->how | LOCK_NB) == 0;
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -38,18 +39,20 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-/* The global lock serialises every VM's hook: shared resources are computed under it. */
-static int engine_lock(const struct hookd_conf *conf, int *out, struct err *e)
+/* The global lock serialises every VM's hook: shared resources are computed under it. A shared
+ * lock (a dry run) waits for a running hook the same way, creates nothing, and is no lock at all
+ * when no run has made the state directory yet (-ENOENT: then there are no journals either). */
+static int engine_lock(const struct hookd_conf *conf, bool exclusive, int *out, struct err *e)
 {
 	_cleanup_free_ char *path = xasprintf("%s/lock", conf->state_dir);
-	struct lock_try t;
-	int r = mkdir_p(conf->state_dir, 0700);
+	struct lock_try t = { -1, exclusive ? LOCK_EX : LOCK_SH };
+	int r = exclusive ? mkdir_p(conf->state_dir, 0700) : 0;
 
 	if (r < 0)
 		return err_set(e, r, "cannot create state directory %s: %s", conf->state_dir, strerror(-r));
 	r = trust_state_dir(conf->state_dir, e);
 	if (r == 0)
-		r = trust_open_state(path, O_RDWR | O_CREAT, &t.fd, e);
+		r = trust_open_state(path, exclusive ? O_RDWR | O_CREAT : O_RDONLY, &t.fd, e);
 	if (r < 0)
 		return r;
 	r = sysfs_wait(lock_acquired, &t, conf->timeout_ms * 10);
@@ -60,6 +63,35 @@ static int engine_lock(const struct hookd_conf *conf, int *out, struct err *e)
 	}
 	*out = t.fd;
 	return 0;
+}
+
+int engine_view_open(const struct hookd_conf *conf, const char *own_path, bool exclusive, struct engine_view *v,
+		     struct err *e)
+{
+	int r = engine_lock(conf, exclusive, &v->lock_fd, e);
+
+	v->others = (struct engine_others){ 0 };
+	v->blind = !exclusive && r == -EACCES;
+	if (!exclusive && (r == -ENOENT || r == -EACCES)) {
+		v->lock_fd = -1;
+		return 0;
+	}
+	if (r < 0) {
+		v->lock_fd = -1;
+		return r;
+	}
+	r = engine_load_others(conf->state_dir, own_path, &v->others, e);
+	if (r < 0)
+		engine_view_close(v);
+	return r;
+}
+
+void engine_view_close(struct engine_view *v)
+{
+	engine_free_others(&v->others);
+	if (v->lock_fd >= 0)
+		close(v->lock_fd);
+	v->lock_fd = -1;
 }
 
 static bool is_journal_name(const char *name)
@@ -129,16 +161,16 @@ void engine_free_others(struct engine_others *o)
 	*o = (struct engine_others){ 0 };
 }
 
-/* A step may not take what another VM's live journal holds (a device, for instance). */
-static int check_conflicts(const struct engine_others *o, const struct plan *plan, struct err *e)
+int engine_check_conflicts(const struct action_ctx *ctx, const struct plan *plan, struct err *e)
 {
-	for (size_t k = 0; k < o->n; k++)
+	for (size_t k = 0; k < ctx->n_others; k++)
 		for (size_t i = 0; i < plan->n; i++) {
 			const struct step *st = &plan->steps[i];
+			const struct journal *o = ctx->others[k];
 
-			if (st->revertible && !st->shared && journal_find(o->v[k], st->ops->name, st->target))
+			if (st->revertible && !st->shared && journal_find(o, st->ops->name, st->target))
 				return err_set(e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first",
-					       st->target, o->v[k]->vm, o->v[k]->path);
+					       st->target, o->vm, o->path);
 		}
 	return 0;
 }
@@ -216,34 +248,15 @@ static int apply_step(const struct action_ctx *ctx, struct journal *j, const str
 	return journal_save(j, e);
 }
 
-int engine_apply(const struct action_ctx *actx, const struct plan *plan, const char *journal_path,
+int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
 		 struct err *e)
 {
-	_cleanup_close_ int lock = -1;
-	struct action_ctx c = *actx, *ctx = &c;
 	struct journal *j = NULL;
-	struct engine_others o = { 0 };
-	int r;
-
-	r = engine_lock(ctx->conf, &lock, e);
-	if (r < 0)
-		return r;
-	r = engine_load_others(ctx->conf->state_dir, journal_path, &o, e);
-	if (r == 0)
-		r = check_conflicts(&o, plan, e);
-	if (r < 0) {
-		engine_free_others(&o);
-		return r;
-	}
-	c.others = o.v;
-	c.n_others = o.n;
-	r = journal_load(journal_path, &j, e);
+	int r = journal_load(journal_path, &j, e);
 	if (r == -ENOENT)
 		j = journal_new(journal_path, ctx->vm, ctx->dom && ctx->dom->uuid ? ctx->dom->uuid : "");
-	else if (r < 0) {
-		engine_free_others(&o);
+	else if (r < 0)
 		return r;
-	}
 	r = journal_save(j, e);
 	for (size_t i = 0; r >= 0 && i < plan->n; i++) {
 		r = apply_step(ctx, j, &plan->steps[i], e);
@@ -260,7 +273,6 @@ int engine_apply(const struct action_ctx *actx, const struct plan *plan, const c
 			snprintf(e->msg + len, sizeof(e->msg) - len, " (everything done was rolled back)");
 	}
 	journal_free(j);
-	engine_free_others(&o);
 	return r;
 }
 
@@ -272,7 +284,7 @@ int engine_revert(const struct action_ctx *actx, const char *journal_path, struc
 	struct journal *j;
 	int r;
 
-	r = engine_lock(c.conf, &lock, e);
+	r = engine_lock(c.conf, true, &lock, e);
 	if (r < 0)
 		return r;
 	r = journal_load(journal_path, &j, e);

@@ -5,8 +5,10 @@
 #include "journal.h"
 #include "plan.h"
 
-/* Applies plan's steps in order. On failure reverts everything the journal holds, newest first,
- * removes the journal and returns the step's error (e->msg names the step). */
+/* Applies plan's steps in order. Call it with the plan phase_plan built under an exclusive
+ * engine_view, whose others are in ctx: the steps are applied with the view they were planned
+ * with. On failure reverts everything the journal holds, newest first, removes the journal and
+ * returns the step's error (e->msg names the step). */
 int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
 		 struct err *e);
 /* Reverts every record of the journal, newest first, and removes it. No journal: nothing to do. */
@@ -24,5 +26,19 @@ struct engine_others {
 };
 int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e);
 void engine_free_others(struct engine_others *o);
+
+/* What planning and applying both see: the global lock, and the other VMs' live journals read
+ * under it. exclusive: the hook's lock (creates the state directory). Shared (`hookd plan`):
+ * waits for a running hook the same way and reads the same journals, but creates nothing. */
+struct engine_view {
+	int lock_fd; /* -1 when not locked (shared, and no state directory yet) */
+	bool blind;  /* shared, and the state directory is not readable (not root): no journals seen */
+	struct engine_others others;
+};
+int engine_view_open(const struct hookd_conf *conf, const char *own_path, bool exclusive, struct engine_view *v,
+		     struct err *e);
+void engine_view_close(struct engine_view *v);
+/* -EBUSY when a step would take what another VM's journal holds (a device, for instance). */
+int engine_check_conflicts(const struct action_ctx *ctx, const struct plan *plan, struct err *e);
 
 #endif

@@ -30,11 +30,37 @@ static int run_release(const struct action_ctx *ctx, struct err *e)
 	return engine_revert(ctx, path, e) < 0 ? EXIT_ACTION_FAILED : EXIT_OK;
 }
 
+int phase_plan(struct action_ctx *ctx, const struct vm_config *cfg, enum phase ph, bool exclusive,
+	       struct engine_view *view, struct plan **plan, struct err *e)
+{
+	_cleanup_free_ char *path = journal_path_for(ctx->conf->state_dir, ctx->dom->uuid, ctx->vm);
+	int r = engine_view_open(ctx->conf, path, exclusive, view, e);
+
+	*plan = NULL;
+	if (r < 0)
+		return r;
+	view->others.own_path = NULL; /* path is ours, and freed here */
+	ctx->others = view->others.v;
+	ctx->n_others = view->others.n;
+	r = plan_build(ctx, cfg, ph, plan, e);
+	if (r == 0)
+		r = engine_check_conflicts(ctx, *plan, e);
+	if (r < 0) {
+		plan_free(*plan);
+		*plan = NULL;
+		engine_view_close(view);
+		ctx->others = NULL;
+		ctx->n_others = 0;
+	}
+	return r;
+}
+
 static int run_apply(struct action_ctx *ctx, enum phase ph, struct err *e)
 {
 	_cleanup_free_ char *ini = conf_vm_ini_path(ctx->conf, ctx->vm);
 	_cleanup_free_ char *path = NULL;
 	struct vm_config *cfg = NULL;
+	struct engine_view view;
 	struct plan *plan = NULL;
 	int r;
 
@@ -45,11 +71,13 @@ static int run_apply(struct action_ctx *ctx, enum phase ph, struct err *e)
 		return EXIT_OK;
 	if (r < 0)
 		return EXIT_CONFIG;
-	r = plan_build(ctx, cfg, ph, &plan, e);
+	r = phase_plan(ctx, cfg, ph, true, &view, &plan, e);
 	if (r == 0 && (ph == PHASE_PREPARE || plan->n)) {
 		path = journal_path_for(ctx->conf->state_dir, ctx->dom->uuid, ctx->vm);
 		r = engine_apply(ctx, plan, path, e);
 	}
+	if (plan)
+		engine_view_close(&view);
 	plan_free(plan);
 	vmconfig_free(cfg);
 	return r < 0 ? EXIT_ACTION_FAILED : EXIT_OK;

@@ -196,21 +196,54 @@ static int resolve_cpus(const struct action_ctx *ctx, const struct cpus_conf *c,
 	return 0;
 }
 
-/* One shared step on a CPU-set file; `now` is its live content, shown in the description. */
-static void plan_file(const struct action_ctx *ctx, struct plan *p, const char *op, const char *abs,
-		      const struct cpuset *host, const char *what, const char *note)
+struct meet {
+	const char *op;
+	struct cpuset set;
+	const char *value; /* a governor another VM holds */
+};
+
+static void meet_other(const struct journal *j, const struct journal_rec *rec, void *arg)
+{
+	struct meet *m = arg;
+	struct cpuset s;
+
+	(void)j;
+	m->value = rec->value;
+	if (strcmp(m->op, OP_GOVERNOR) != 0 && cpuset_parse(rec->value, &s) == 0)
+		cpuset_and(&m->set, &s);
+}
+
+/* One shared step on a CPU-set file; `now` is its live content, shown in the description. The
+ * journal keeps this VM's set (the step's value); the file gets what every running VM leaves to
+ * the host, the intersection with the other VMs' sets, exactly as cpus_apply computes it, and no
+ * write when it holds that already (write_set skips it too). */
+static int plan_file(const struct action_ctx *ctx, struct plan *p, const char *op, const char *abs,
+		     const struct cpuset *host, const char *what, const char *note, struct err *e)
 {
 	const char *root = ctx->conf->root;
 	_cleanup_free_ char *now = NULL, *list = cpuset_to_list(host), *path = sysfs_path(root, "%s", abs);
-	_cleanup_free_ char *val = is_mask_op(op) ? cpuset_to_mask(host, mask_bits(root)) : xstrdup(list);
+	_cleanup_free_ char *val = NULL;
+	struct meet m = { op, *host, NULL };
+	struct cpuset cur;
 	struct step *st;
+	bool same;
 
+	shared_for_each(ctx, action_cpus.name, abs, meet_other, &m);
+	if (cpuset_empty(&m.set))
+		return err_set(e, -EBUSY, "%s: no CPU left to the host: this VM leaves %s, the other running VMs take the rest",
+			       abs, list);
+	val = is_mask_op(op) ? cpuset_to_mask(&m.set, mask_bits(root)) : cpuset_to_list(&m.set);
 	if (sysfs_read(root, abs, &now) < 0)
 		now = xstrdup("(not there yet)");
+	same = parse_any(op, now, &cur) == 0 && cpuset_equal(&cur, &m.set);
 	st = plan_add(p, &action_cpus, op, abs, list,
-		      xasprintf("%s: '%s' -> %s%s", what, now, val, note ? note : ""));
+		      xasprintf("%s: '%s' -> %s%s%s", what, now, val,
+				cpuset_equal(&m.set, host) ? "" : " (what the other running VMs leave too)",
+				same ? " (already so: nothing to write)" : note ? note : ""));
 	st->shared = true;
-	step_add_write(st, path, val);
+	if (!same)
+		step_add_write(st, path, val);
+	return 0;
 }
 
 static int plan_cgroups(const struct action_ctx *ctx, const struct topo *t, struct plan *p, struct err *e)
@@ -220,6 +253,7 @@ static int plan_cgroups(const struct action_ctx *ctx, const struct topo *t, stru
 	_cleanup_free_ char *note = NULL, *hl = cpuset_to_list(&t->host);
 	bool any = false, enabled, systemd;
 	struct step *st;
+	int r;
 
 	if (sysfs_read(root, CGROUP "/cgroup.controllers", &ctrl) < 0)
 		return err_set(e, -ENOENT, "no cgroup v2 hierarchy at %s (cgroup.controllers missing): host = needs cgroup v2",
@@ -247,7 +281,9 @@ static int plan_cgroups(const struct action_ctx *ctx, const struct topo *t, stru
 
 		if (!sysfs_exists(root, dir))
 			continue;
-		plan_file(ctx, p, OP_LIST, file, &t->host, what, any ? NULL : note);
+		r = plan_file(ctx, p, OP_LIST, file, &t->host, what, any ? NULL : note, e);
+		if (r < 0)
+			return r;
 		any = true;
 	}
 	if (!any)
@@ -276,19 +312,19 @@ static int plan_irqs(const struct action_ctx *ctx, const struct topo *t, struct 
 
 	if (r < 0)
 		return err_set(e, r, "cannot list /proc/irq: %s", strerror(-r));
-	plan_file(ctx, p, OP_MASK, IRQ_DEFAULT, &t->host, "default IRQ affinity",
-		  " (then every IRQ's; managed and per-CPU IRQs refuse with EIO and stay as they are)");
+	r = plan_file(ctx, p, OP_MASK, IRQ_DEFAULT, &t->host, "default IRQ affinity",
+		      " (then every IRQ's; managed and per-CPU IRQs refuse with EIO and stay as they are)", e);
 	qsort(names, n, sizeof(*names), cmp_irq);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; r == 0 && i < n; i++) {
 		_cleanup_free_ char *abs = xasprintf("/proc/irq/%s/smp_affinity_list", names[i]);
 		_cleanup_free_ char *what = xasprintf("IRQ %s affinity", names[i]);
 
 		if (strspn(names[i], "0123456789") != strlen(names[i]) || !sysfs_exists(root, abs))
 			continue;
-		plan_file(ctx, p, OP_LIST, abs, &t->host, what, NULL);
+		r = plan_file(ctx, p, OP_LIST, abs, &t->host, what, NULL, e);
 	}
 	sysfs_list_free(names, n);
-	return 0;
+	return r;
 }
 
 static bool has_word(const char *list, const char *word)
@@ -301,6 +337,28 @@ static bool has_word(const char *list, const char *word)
 	return false;
 }
 
+/* As cpus_apply: refused when another running VM keeps another governor there; no write when the
+ * CPU has it already. */
+static int plan_one_governor(const struct action_ctx *ctx, const char *gov, unsigned cpu, const char *abs,
+			     const char *now, struct plan *p, struct err *e)
+{
+	_cleanup_free_ char *path = sysfs_path(ctx->conf->root, "%s", abs);
+	struct meet m = { OP_GOVERNOR, { { 0 } }, NULL };
+	struct step *st;
+
+	shared_for_each(ctx, action_cpus.name, abs, meet_other, &m);
+	if (m.value && strcmp(m.value, gov) != 0)
+		return err_set(e, -EBUSY, "%s: another running VM keeps governor %s there, this VM wants %s", abs,
+			       m.value, gov);
+	st = plan_add(p, &action_cpus, OP_GOVERNOR, abs, gov,
+		      xasprintf("CPU %u scaling governor: %s -> %s%s", cpu, now, gov,
+				strcmp(now, gov) ? "" : " (already so: nothing to write)"));
+	st->shared = true;
+	if (strcmp(now, gov) != 0)
+		step_add_write(st, path, gov);
+	return 0;
+}
+
 static int plan_governor(const struct action_ctx *ctx, const struct cpus_conf *c, const struct topo *t,
 			 struct plan *p, struct err *e)
 {
@@ -311,9 +369,9 @@ static int plan_governor(const struct action_ctx *ctx, const struct cpus_conf *c
 			       c->governor);
 	for (unsigned cpu = 0; cpu < CPUSET_MAX; cpu++) {
 		_cleanup_free_ char *abs = xasprintf("/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor", cpu);
-		_cleanup_free_ char *avail = NULL, *now = NULL, *path = NULL;
+		_cleanup_free_ char *avail = NULL, *now = NULL;
 		_cleanup_free_ char *availp = xasprintf("/sys/devices/system/cpu/cpu%u/cpufreq/scaling_available_governors", cpu);
-		struct step *st;
+		int r;
 
 		if (!cpuset_has(&t->vm, cpu))
 			continue;
@@ -323,11 +381,9 @@ static int plan_governor(const struct action_ctx *ctx, const struct cpus_conf *c
 		if (!has_word(avail, c->governor))
 			return err_set(e, -EINVAL, "governor = %s is not available on CPU %u (available: %s)", c->governor,
 				       cpu, avail);
-		path = sysfs_path(root, "%s", abs);
-		st = plan_add(p, &action_cpus, OP_GOVERNOR, abs, c->governor,
-			      xasprintf("CPU %u scaling governor: %s -> %s", cpu, now, c->governor));
-		st->shared = true;
-		step_add_write(st, path, c->governor);
+		r = plan_one_governor(ctx, c->governor, cpu, abs, now, p, e);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -347,7 +403,7 @@ static int cpus_plan(const struct action_ctx *ctx, const void *data, enum phase 
 	if (r == 0 && c->irqs)
 		r = plan_irqs(ctx, &t, p, e);
 	if (r == 0 && c->workqueues)
-		plan_file(ctx, p, OP_MASK, WQ_MASK, &t.host, "unbound workqueue cpumask", NULL);
+		r = plan_file(ctx, p, OP_MASK, WQ_MASK, &t.host, "unbound workqueue cpumask", NULL, e);
 	if (r == 0 && c->governor)
 		r = plan_governor(ctx, c, &t, p, e);
 	return r;
@@ -366,23 +422,6 @@ static int cpus_observe(const struct action_ctx *ctx, const struct step *st, cha
 	if (r < 0)
 		return err_set(e, r, "cannot read %s: %s", st->target, strerror(-r));
 	return 0;
-}
-
-struct meet {
-	const char *op;
-	struct cpuset set;
-	const char *value; /* a governor another VM holds */
-};
-
-static void meet_other(const struct journal *j, const struct journal_rec *rec, void *arg)
-{
-	struct meet *m = arg;
-	struct cpuset s;
-
-	(void)j;
-	m->value = rec->value;
-	if (strcmp(m->op, OP_GOVERNOR) != 0 && cpuset_parse(rec->value, &s) == 0)
-		cpuset_and(&m->set, &s);
 }
 
 static bool irq_refused(const char *target, int r)

@@ -10,7 +10,10 @@
  *   sys/devices/.../<bdf>/driver_override   sys/bus/pci/drivers_probe
  *   sys/bus/pci/drivers/<drv>/{bind,unbind,new_id,remove_id}
  * Simulator state lives in <root>/.sim: devices/<bdf>/native, drivers/<drv>/ids (new_id),
- * write_count, lock, and faults/ (<bdf>.stuck_unbind, <bdf>.refuse_bind, crash_at). */
+ * write_count, lock, and faults/ (<bdf>.stuck_unbind, <bdf>.refuse_bind, crash_at).
+ * When <root>/.sim/write_log exists, every write(2) to a file opened under the root (outside .sim)
+ * is appended to it as "PATH <- VALUE" (the path as opened, one trailing newline of the value
+ * dropped), the form of `hookd plan`'s writes: a test compares what a run wrote with its plan. */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -43,6 +46,7 @@ static bool active;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct special fds[MAX_FD];
+static char *traced[MAX_FD]; /* the path each fd was opened with, while .sim/write_log exists */
 static __thread int in_shim; /* our own file operations pass straight through */
 
 static int (*real_open)(const char *, int, ...);
@@ -598,6 +602,44 @@ static void copy_fd(int from, int to)
 	track(to, &sp);
 }
 
+/* ---- write trace (.sim/write_log) ---- */
+
+static void trace_open(int fd, int dirfd, const char *path, int flags)
+{
+	char log[PATH_MAX], sim[PATH_MAX];
+	size_t n = strlen(root);
+
+	if (!active || in_shim || fd < 0 || fd >= MAX_FD)
+		return;
+	free(traced[fd]);
+	traced[fd] = NULL;
+	if ((flags & O_ACCMODE) == O_RDONLY || dirfd != AT_FDCWD || strncmp(path, root, n) || path[n] != '/')
+		return;
+	rpath(sim, ".sim/");
+	rpath(log, ".sim/write_log");
+	if (strncmp(path, sim, strlen(sim)) == 0 || !exists(log))
+		return;
+	traced[fd] = strdup(path);
+}
+
+static void trace_write(int fd, const void *buf, size_t n)
+{
+	char log[PATH_MAX];
+
+	if (!active || in_shim || fd < 0 || fd >= MAX_FD || !traced[fd])
+		return;
+	if (n && ((const char *)buf)[n - 1] == '\n')
+		n--;
+	in_shim++;
+	rpath(log, ".sim/write_log");
+	int lfd = real_open(log, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (lfd >= 0) {
+		dprintf(lfd, "%s <- %.*s\n", traced[fd], (int)n, (const char *)buf);
+		real_close(lfd);
+	}
+	in_shim--;
+}
+
 /* ---- interposed libc functions ---- */
 
 #define OPEN_BODY(call)                                                                                    \
@@ -609,6 +651,7 @@ static void copy_fd(int from, int to)
 		return -1;                                                                                 \
 	}                                                                                                  \
 	int fd = call;                                                                                     \
+	trace_open(fd, dirfd, path, flags);                                                                \
 	if (sp.kind != K_NONE) {                                                                           \
 		int saved = errno;                                                                         \
 		track(fd, &sp);                                                                            \
@@ -686,6 +729,7 @@ int __openat64_2(int dirfd, const char *path, int flags)
 ssize_t write(int fd, const void *buf, size_t n)
 {
 	ensure_init();
+	trace_write(fd, buf, n);
 	/* CPU files (cgroup cpuset, IRQ affinity, governors): tests/sim/simkernel_cpus.c */
 	extern bool simkernel_cpus_write(const char *, int, const void *, size_t, ssize_t *) __attribute__((weak));
 	ssize_t cpus_ret;
@@ -727,6 +771,10 @@ ssize_t write(int fd, const void *buf, size_t n)
 int close(int fd)
 {
 	ensure_init();
+	if (fd >= 0 && fd < MAX_FD && traced[fd]) {
+		free(traced[fd]);
+		traced[fd] = NULL;
+	}
 	if (active && fd >= 0 && fd < MAX_FD && fds[fd].kind != K_NONE)
 		forget(fd);
 	return real_close(fd);
