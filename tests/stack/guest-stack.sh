@@ -46,6 +46,12 @@ if [ $rc = 0 ] && [ "$(readlink /etc/libvirt/hooks/qemu)" = /usr/sbin/hookd-qemu
 else
   fail "stack_deb_installs_hook: dpkg rc=$rc, hook link '$(readlink /etc/libvirt/hooks/qemu)'"
 fi
+# hookd check judges the installed hook against the profile the kernel has loaded
+hookd check >$T/check.out 2>&1; rc=$?
+case "$rc:$(cat $T/check.out)" in
+  0:*"/etc/libvirt/hooks/qemu: ok:"*) pass "stack_check_says_hook_allowed: $(grep 'hooks/qemu: ok' $T/check.out)" ;;
+  *) fail "stack_check_says_hook_allowed: rc=$rc"; show $T/check.out ;;
+esac
 B0=$(drv $GPU) B1=$(drv $AUD) G=$(grp $GPU)
 info "GPU $GPU=$B0 $AUD=$B1, IOMMU group $G: $(ls /sys/kernel/iommu_groups/$G/devices | tr '\n' ' ')"
 
@@ -213,6 +219,11 @@ case "$RC:$OUT" in
       fail "stack_control_legacy_layout_denied: start failed but no exec denial in dmesg" ;;
   *) fail "stack_control_legacy_layout_denied: rc=$RC $(echo "$OUT" | tail -n 1)"; virsh -q destroy plainvm >/dev/null 2>&1 ;;
 esac
+rm -f /etc/hookd/hooks.d/badvm.ini   # its own error would make check exit 2 too
+hookd check >$T/check.out 2>&1; rc=$?
+[ $rc = 2 ] && grep -q "^hookd: /etc/libvirt/hooks/qemu: .*/usr/libexec/hookd/qemu" $T/check.out && grep -q "Fix:" $T/check.out &&
+  pass "stack_check_says_legacy_layout_denied: hookd check exit 2: $(grep '^hookd: /etc/libvirt/hooks/qemu' $T/check.out | cut -c1-200)" ||
+  { fail "stack_check_says_legacy_layout_denied: rc=$rc"; show $T/check.out; }
 ln -sfn /usr/sbin/hookd-qemu /etc/libvirt/hooks/qemu; rm -rf /usr/libexec/hookd
 info "hook runs: $(grep -c . /var/log/libvirt/libvirtd.log 2>/dev/null) libvirtd.log lines; errors: $(grep -c ' error ' /var/log/libvirt/libvirtd.log 2>/dev/null)"
 stop_libvirtd
