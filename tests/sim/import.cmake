@@ -13,6 +13,8 @@ foreach(case
   hookd_sim_test(sim_import_${case} test_import.sh ${case})
 endforeach()
 # The corpus of trees shaped like users' (import-corpus.sh), under the dispatcher and under hookd.
-foreach(case dispatcher_and_hookd_agree native_sections_cite_their_lines)
+foreach(case dispatcher_and_hookd_agree native_sections_cite_their_lines native_ini_runs_on_a_single_gpu_host)
   hookd_sim_test(sim_import_corpus_${case} test_import_corpus.sh ${case})
+  set_property(TEST sim_import_corpus_${case} APPEND PROPERTY ENVIRONMENT
+    SIM_MKROOT_MODULES=$<TARGET_FILE:sim-mkroot-modules> SIM_MKROOT_CONSOLE=$<TARGET_FILE:sim-mkroot-console>)
 endforeach()

@@ -148,6 +148,71 @@ native_sections_cite_their_lines)
 	expect_in "$(cat "$rest")" $'\nnvidia-xconfig --query-gpu-info' "the unmapped line stays"
 	bash -n "$rest" && ok "the copy is still valid bash" || fail "syntax"
 	;;
+# The --native INI of a single-GPU tree prepares and releases a simulated single-GPU host: the native
+# sections do what the recognised lines did, the residual [exec] steps run what was left, once.
+native_ini_runs_on_a_single_gpu_host)
+	rm -rf "$R"
+	"$SIM_MKROOT" "$R" --preset gpu
+	"$SIM_MKROOT_CONSOLE" "$R"
+	"$SIM_MKROOT_MODULES" "$R"
+	"$SIM_MKROOT" --dump "$R" >"$T/dump.orig"
+	mkdir -p "$T/hooks.d" "$T/bin" "$T/units" "$T/q/win11/prepare/begin" "$T/q/win11/release/end"
+	conf "$T/hookd.conf" "$T/hooks.d"
+	# fakes first in PATH: this machine's systemctl never runs; notify-me is the line no section does
+	printf '#!/bin/bash\necho "$*" >>%s/systemctl.calls\ncase $1 in is-active) [[ -e %s/units/$3 ]] ;; stop) rm -f %s/units/$2 ;; start) touch %s/units/$2 ;; esac\n' \
+		"$T" "$T" "$T" "$T" >"$T/bin/systemctl"
+	printf '#!/bin/bash\necho "notify $* $(readlink %s/sys/bus/pci/devices/0000:01:00.0/driver | xargs basename 2>/dev/null)" >>%s/notify.calls\n' \
+		"$R" "$T" >"$T/bin/notify-me"
+	chmod 0755 "$T/bin/systemctl" "$T/bin/notify-me"
+	touch "$T/units/display-manager.service"
+	cat >"$T/q/win11/prepare/begin/start.sh" <<-'EOF'
+		#!/bin/bash
+		notify-me starting
+		systemctl stop display-manager
+		echo 0 > /sys/class/vtconsole/vtcon1/bind
+		echo 0 > /sys/class/vtconsole/vtcon2/bind
+		echo efi-framebuffer.0 > /sys/bus/platform/drivers/efi-framebuffer/unbind
+		modprobe -r sim_nvidia_drm sim_nvidia_modeset sim_nvidia
+		virsh nodedev-detach pci_0000_01_00_0
+		virsh nodedev-detach pci_0000_01_00_1
+	EOF
+	cat >"$T/q/win11/release/end/revert.sh" <<-'EOF'
+		#!/bin/bash
+		virsh nodedev-reattach pci_0000_01_00_1
+		virsh nodedev-reattach pci_0000_01_00_0
+		modprobe sim_nvidia
+		modprobe sim_nvidia_modeset
+		modprobe sim_nvidia_drm
+		echo efi-framebuffer.0 > /sys/bus/platform/drivers/efi-framebuffer/bind
+		echo 1 > /sys/class/vtconsole/vtcon1/bind
+		echo 1 > /sys/class/vtconsole/vtcon2/bind
+		systemctl start display-manager
+		notify-me stopped
+	EOF
+	chmod 0755 "$T/q/win11/prepare/begin/start.sh" "$T/q/win11/release/end/revert.sh"
+	echo "<domain><name>win11</name><uuid>00000000-0000-4000-8000-000000000001</uuid></domain>" >"$T/win11.xml"
+	hookd import "$T/q" --native
+	expect_rc 0 "import --native"
+	ini=$(cat "$T/hooks.d/win11.ini")
+	for want in "[exec release/end/revert.sh]" "[exec prepare/begin/start.sh]" "stop = display-manager.service" \
+		"vtconsoles = yes" "framebuffer = efi-framebuffer.0" "unload = sim_nvidia_drm sim_nvidia_modeset sim_nvidia" \
+		"devices = 0000:01:00.0 0000:01:00.1"; do
+		expect_in "$ini" "$want" "native INI: $want"
+	done
+	run() { sim env PATH="$T/bin:$PATH" "$HOOKD_BIN" --conf "$T/hookd.conf" run win11 "$1" --xml "$T/win11.xml" >"$T/out" 2>"$T/err"; }
+	run prepare && ok "prepare" || fail "prepare: $(cat "$T/err")"
+	expect_eq "$(driver 0000:01:00.0) $(driver 0000:01:00.1)" "vfio-pci vfio-pci" "the GPU and its audio are on vfio-pci"
+	vt() { cat "$R/sys/class/vtconsole/$1/bind" 2>/dev/null || echo gone; }
+	expect_eq "$(vt vtcon1) $(vt vtcon2)" "gone 0" "fbcon's vtcon1 left with the framebuffer, vtcon2 unbound"
+	[[ ! -e "$R/sys/module/sim_nvidia" ]] && ok "sim_nvidia unloaded" || fail "sim_nvidia still loaded"
+	[[ ! -e "$T/units/display-manager.service" ]] && ok "display manager stopped" || fail "display manager runs"
+	expect_eq "$(cat "$T/notify.calls")" "notify starting sim_nvidia" "the residual script ran its own line once, first"
+	run release && ok "release" || fail "release: $(cat "$T/err")"
+	expect_eq "$(driver 0000:01:00.0)" sim_nvidia "the GPU is back on its driver"
+	[[ -e "$T/units/display-manager.service" ]] && ok "display manager started again" || fail "not started"
+	expect_eq "$(tail -1 "$T/notify.calls")" "notify stopped sim_nvidia" "the release script's own line ran last"
+	expect_same_tree "after release"
+	;;
 *) fail "unknown case $case_name" ;;
 esac
 finish
