@@ -63,16 +63,35 @@ bench_run() {
     starts="$starts $s" destroys="$destroys $DT"
     i=$((i + 1))
   done
-  med() { echo $* | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   info "BENCH $kind: median of $n: virsh start $(med $starts) ms, destroy -> GPU on host $(med $destroys) ms (starts:$starts; destroys:$destroys)"
   pass "bench_$kind: $n cycles"
 }
 
+# bench_hook_alone KIND N: the hook by itself, called as libvirtd calls it (env LC_ALL, PATH, HOME
+# only; the inactive XML on stdin), prepare then release, N times: what the hook adds to a start
+# and to a stop, without libvirt's own ~20-30 s of TCG start-up around it
+bench_hook_alone() {
+  local kind=$1 n=$2 i=1 t p r ps="" rs=""
+  while [ $i -le "$n" ]; do
+    t=$(ms); env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ /etc/libvirt/hooks/qemu gpuvm prepare begin - <$T/gpuvm.xml
+    p=$(( $(ms) - t ))
+    [ "$(drv $GPU)" = vfio-pci ] || { fail "bench $kind hook alone: prepare left $GPU on $(drv $GPU)"; return; }
+    t=$(ms); env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ /etc/libvirt/hooks/qemu gpuvm release end - <$T/gpuvm.xml
+    r=$(( $(ms) - t ))
+    on_host || { fail "bench $kind hook alone: release left $(drv $GPU)/$(drv $AUD)"; return; }
+    ps="$ps $p" rs="$rs $r"; i=$((i + 1))
+  done
+  info "BENCH $kind hook alone: median of $n: prepare $(med $ps) ms, release $(med $rs) ms (prepare:$ps; release:$rs)"
+}
+med() { echo $* | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 domain gpuvm 6c2f6a43-6f0e-4c5b-9d55-000000000501 no
 ini gpuvm '[vfio]\ndevices = auto\ncompanions = yes\n'
 bench_run hookd "$BENCH"
+bench_hook_alone hookd $((BENCH * 3))
 rm -f /etc/hookd/hooks.d/gpuvm.ini
 bench_dispatcher
 ln -sfn /etc/libvirt/hooks/qemu.bench-dispatcher /etc/libvirt/hooks/qemu
 bench_run dispatcher "$BENCH"
+bench_hook_alone dispatcher $((BENCH * 3))
 ln -sfn /usr/sbin/hookd-qemu /etc/libvirt/hooks/qemu
