@@ -9,6 +9,7 @@
 #include "cli_devices.h"
 #include "cli_doctor.h"
 #include "cli_import.h"
+#include "cli_new.h"
 #include "cli_install.h"
 #include "cli_virt.h"
 #include "domain.h"
@@ -463,6 +464,23 @@ static int cmd_doctor(struct cli *c, int argc, char **argv)
 	return doctor_run(&c->conf, argv, (size_t)argc, doctor_load, c, c->json);
 }
 
+static int cmd_new(struct cli *c, int argc, char **argv)
+{
+	struct domain *dom;
+	struct err e;
+	int code;
+
+	if (argc != 1)
+		return usage_error("new: %s", "name one VM");
+	if (load_domain(c, argv[0], true, &dom, &e) < 0) {
+		fprintf(stderr, "hookd: %s\n", e.msg);
+		return EXIT_CONFIG;
+	}
+	code = new_run(&c->conf, argv[0], dom, c->import.to_stdout);
+	domain_free(dom);
+	return code;
+}
+
 static int cmd_import(struct cli *c, int argc, char **argv)
 {
 	struct import_opts o = c->import;
@@ -489,6 +507,7 @@ static const struct command {
 	{ "import", cmd_import, "MFSN", 0 },
 	{ "devices", cmd_devices, "j", 0 },
 	{ "doctor", cmd_doctor, "xj", -1 },
+	{ "new", cmd_new, "xS", 1 },
 };
 
 /* Every VM name is checked once, here, before any command builds a path from it. */

@@ -38,6 +38,17 @@ mkroot() {
 	"$SIM_MKROOT" --dump "$R" >"$T/dump.orig"
 }
 
+# A whole host (the examples' and hookd new's): the gpu preset, then sim-mkroot-modules (the GPU on
+# sim_nvidia), -console, -cpus and -hugepages (one node with 16 GiB); keeps the dump in $T/dump.orig.
+mkroot_composed() {
+	mkroot
+	"$SIM_MKROOT_MODULES" "$R"
+	"$SIM_MKROOT_CONSOLE" "$R"
+	"$SIM_MKROOT_CPUS" "$R"
+	"$SIM_MKROOT_HUGEPAGES" "$R" --nodes 1 --memtotal 16777216
+	"$SIM_MKROOT" --dump "$R" >"$T/dump.orig"
+}
+
 # Runs a command with the simulated kernel in front of it.
 sim() { env LD_PRELOAD="$SIM_SHIM" HOOKD_SIM_ROOT="$R" "$@"; }
 

@@ -33,17 +33,8 @@ if ((${#EXAMPLES[@]} < 4)); then
 	fail "expected at least 4 examples in $HOOKS_D, found: ${EXAMPLES[*]}"
 fi
 
-compose_root() {
-	mkroot
-	"$SIM_MKROOT_MODULES" "$R"
-	"$SIM_MKROOT_CONSOLE" "$R"
-	"$SIM_MKROOT_CPUS" "$R"
-	"$SIM_MKROOT_HUGEPAGES" "$R" --nodes 1 --memtotal 16777216
-	"$SIM_MKROOT" --dump "$R" >"$T/dump.orig"
-}
-
 setup() {
-	compose_root
+	mkroot_composed
 	mkdir -p "$T/hooks.d" "$T/state" "$T/bin" "$SYS"
 	cp "$HOOKS_D"/*.ini "$T/hooks.d/"
 	chmod 0644 "$T/hooks.d"/*.ini
