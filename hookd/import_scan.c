@@ -175,6 +175,11 @@ static void read_lines(struct import_vm *vm, struct import_script *sc)
 		import_split_words(text, &ws);
 		cmd = ws.n > 0 ? ws.w[0] : "", arg = ws.n > 1 ? ws.w[1] : "";
 		line++;
+		if (ws.n > 0 && strstr(text, vm->dir))
+			say(sc->path, "line %u names the VM's directory by its absolute path: hookd runs a copy of this "
+				      "script, and import moves the imported scripts to %.*s.imported; point it at %s's "
+				      "copy, or keep what it names in place",
+			    line, (int)(strrchr(vm->dir, '/') - vm->dir), vm->dir, vm->name);
 		if (strcmp(cmd, "sleep") == 0 && sleep_seconds(arg) >= 0) {
 			sc->sleep_s += (unsigned)sleep_seconds(arg);
 			append(&sc->sleeps, xasprintf("%u: sleep %s", line, arg));

@@ -203,11 +203,13 @@ says_what_was_skipped)
 	sed -i 's/xml=\$x/xml=$x gpu=$GPU/' "$Q/win11/prepare/begin/10-start.sh"
 	printf '#!/bin/sh\nexit 0\n' >"$Q/win11/prepare/begin/20-gpu.sh"; chmod 0644 "$Q/win11/prepare/begin/20-gpu.sh"
 	stub "$Q/win11/release/end/10-undo.sh"
+	sed -i "2i test -x $Q/win11/prepare/begin/20-gpu.sh || true" "$Q/win11/release/end/10-undo.sh"
 	ln -s release "$Q/win11/stopped"
 	hookd import "$Q" --stdout
 	expect_in "$ERR" "20-gpu.sh: not executable: not imported (the dispatcher skips it too" "a non-executable file is named"
 	expect_in "$ERR" "00-vars.sh: sourced by prepare/begin/10-start.sh:2: copied as a helper, not imported as a step" "a sourced helper is named"
 	expect_in "$ERR" "win11/stopped: a link to release: not imported again" "a linked directory is explained"
+	expect_in "$ERR" "10-undo.sh: line 2 names the VM's directory by its absolute path" "an absolute path into the tree is named"
 	[[ "$OUT" != *"[exec prepare/begin/00-vars.sh]"* ]] && ok "the helper is no step" || fail "$OUT"
 	hookd import "$Q"
 	hookd run win11 prepare --xml "$T/win11.xml"
