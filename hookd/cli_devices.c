@@ -22,7 +22,7 @@ struct dev {
 	struct pciaddr a;
 	char addr[PCIADDR_STRLEN];
 	unsigned vendor, device, class; /* class: base class and subclass, e.g. 0x0300 */
-	char *label;                    /* pci_name(): "Vendor Device [vvvv:dddd]" */
+	char *label;                    /* hpci_name(): "Vendor Device [vvvv:dddd]" */
 	char *name;                     /* the same without the ids; NULL when pci.ids does not know it */
 	char *driver;                   /* NULL when unbound */
 	unsigned group;                 /* NO_GROUP when the device has none (IOMMU off) */
@@ -115,13 +115,13 @@ static int dev_load(const char *root, const struct pciaddr *a, struct dev *d, st
 	d->class = read_hex_attr(root, d, "class") >> 8;
 	d->boot_vga = read_hex_attr(root, d, "boot_vga") == 1;
 	d->gpu = d->class >> 8 == 0x03;
-	d->bridge = pci_is_bridge(root, a);
-	d->label = pci_name(root, a);
+	d->bridge = hpci_is_bridge(root, a);
+	d->label = hpci_name(root, a);
 	d->name = strip_ids(d);
-	r = pci_driver(root, a, &d->driver);
+	r = hpci_driver(root, a, &d->driver);
 	if (r < 0)
 		return err_set(e, r, "%s: cannot read its driver link: %s", d->addr, strerror(-r));
-	r = pci_iommu_group(root, a, &d->group);
+	r = hpci_iommu_group(root, a, &d->group);
 	if (r == -ENOENT)
 		d->group = NO_GROUP;
 	else if (r < 0)
@@ -243,7 +243,7 @@ static int devlist_load(const char *root, const struct engine_others *o, struct 
 	struct pciaddr *addrs = NULL;
 	char **names;
 	size_t n_names;
-	int r = pci_scan(root, &addrs, &l->n, e);
+	int r = hpci_scan(root, &addrs, &l->n, e);
 
 	if (r < 0)
 		return r;

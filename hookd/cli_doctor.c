@@ -161,17 +161,17 @@ static void check_module(struct doctor *d, const char *name, const char *config)
 {
 	struct err e;
 
-	switch (kmod_state(d->conf->root, name)) {
-	case KMOD_LOADED:
+	switch (hkmod_state(d->conf->root, name)) {
+	case HKMOD_LOADED:
 		doctor_add(d, DOCTOR_OK, "host", "vfio", "module %s is loaded", name);
 		return;
-	case KMOD_BUILTIN:
+	case HKMOD_BUILTIN:
 		doctor_add(d, DOCTOR_OK, "host", "vfio", "%s is built into the kernel", name);
 		return;
-	case KMOD_ABSENT:
+	case HKMOD_ABSENT:
 		break;
 	}
-	if (kmod_find(d->conf->root, name, &e) == 0)
+	if (hkmod_find(d->conf->root, name, &e) == 0)
 		doctor_add(d, DOCTOR_OK, "host", "vfio", "module %s is available ([vfio] loads it)", name);
 	else
 		doctor_add(d, DOCTOR_FAIL, "host", "vfio",

@@ -22,11 +22,11 @@ static bool host_display_gpu(const char *root, const struct domain *dom, struct 
 		_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/boot_vga", pciaddr_format(a, buf)), *v = NULL;
 		unsigned vendor, device, class;
 
-		if (pci_vendor_device(root, a, &vendor, &device, &class) < 0 || class >> 8 != 0x03)
+		if (hpci_vendor_device(root, a, &vendor, &device, &class) < 0 || class >> 8 != 0x03)
 			continue;
 		if (sysfs_read(root, p, &v) < 0 || strcmp(v, "1") != 0)
 			continue;
-		if (pci_driver(root, a, driver) < 0 || !*driver || !strcmp(*driver, "vfio-pci")) {
+		if (hpci_driver(root, a, driver) < 0 || !*driver || !strcmp(*driver, "vfio-pci")) {
 			free(*driver);
 			*driver = NULL;
 			continue;
@@ -73,7 +73,7 @@ static void put_single_gpu(FILE *f, const char *root, const struct pciaddr *gpu,
 		fprintf(f, "; driver %s is built into the kernel: no [modules] section can unload it\n\n", driver);
 		return;
 	}
-	(void)kmod_unload_order(root, mod, &mods, &n);
+	(void)hkmod_unload_order(root, mod, &mods, &n);
 	fputs("[modules]\nunload =", f);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, " %s", mods[i]);

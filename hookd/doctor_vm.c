@@ -51,7 +51,7 @@ static void vm_devices(const char *root, const struct domain *dom, struct pciadd
 	struct err e;
 
 	*out = NULL, *n = 0;
-	if (pci_scan(root, &all, &n_all, &e) < 0)
+	if (hpci_scan(root, &all, &n_all, &e) < 0)
 		n_all = 0;
 	for (size_t i = 0; i < n_all; i++)
 		for (size_t k = 0; k < dom->n_hostdevs; k++)
@@ -78,7 +78,7 @@ static void check_group(struct doctor *d, const char *vm, const struct domain *d
 	struct err e;
 	FILE *out;
 
-	if (pci_iommu_group(root, a, &group) < 0) {
+	if (hpci_iommu_group(root, a, &group) < 0) {
 		doctor_add(d, DOCTOR_FAIL, vm, "group", "%s has no IOMMU group: turn the IOMMU on (see the host iommu line)", addr);
 		return;
 	}
@@ -124,7 +124,7 @@ static void check_boot_vga(struct doctor *d, const char *vm, const struct vm_con
 
 	if (sysfs_read(d->conf->root, path, &v) < 0 || strcmp(v, "1") != 0)
 		return;
-	(void)pci_driver(d->conf->root, a, &drv);
+	(void)hpci_driver(d->conf->root, a, &drv);
 	for (size_t i = 0; i < ARRAY_SIZE(needed); i++)
 		if (!has_section(cfg, needed[i]))
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), " [%s]", needed[i]);
@@ -143,9 +143,9 @@ static void check_reset(struct doctor *d, const char *vm, const struct pciaddr *
 {
 	_cleanup_free_ char *rm_path = xasprintf("/sys/bus/pci/devices/%s/reset_method", addr), *rm = NULL;
 	unsigned vendor, device, class;
-	int flr = pci_has_flr(d->conf->root, a);
+	int flr = hpci_has_flr(d->conf->root, a);
 
-	(void)pci_vendor_device(d->conf->root, a, &vendor, &device, &class);
+	(void)hpci_vendor_device(d->conf->root, a, &vendor, &device, &class);
 	for (size_t i = 0; vendor == 0x1002 && i < ARRAY_SIZE(amd_no_reset); i++)
 		if (device == amd_no_reset[i]) {
 			doctor_add(d, DOCTOR_WARN, vm, "reset",
@@ -175,7 +175,7 @@ static void check_hostdevs(struct doctor *d, const char *vm, const struct vm_con
 		char addr[PCIADDR_STRLEN];
 
 		pciaddr_format(a, addr);
-		if (!pci_present(d->conf->root, a)) {
+		if (!hpci_present(d->conf->root, a)) {
 			doctor_add(d, DOCTOR_FAIL, vm, "hostdev",
 				   "%s: no such PCI device on this host; fix the <hostdev> address (virsh edit %s; `hookd devices` lists them)",
 				   addr, vm);

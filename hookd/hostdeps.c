@@ -210,7 +210,7 @@ void hostdeps_find(const char *root, const struct pciaddr *a, char **why)
 			net_uses(root, ifs[i], out, &count);
 		sysfs_list_free(ifs, n_ifs);
 	}
-	(void)pci_driver(root, a, &drv);
+	(void)hpci_driver(root, a, &drv);
 	if (has_gpu_nodes(root, addr, drv))
 		procfd_holders(root, gpu_node_of, &(struct gpu_nodes){ root, addr, drv && strstr(drv, "nvidia") }, &procs);
 	if (procs)

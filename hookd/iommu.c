@@ -35,7 +35,7 @@ static enum iommu_member_state judge_member(const char *root, struct iommu_membe
 		return IOMMU_MEMBER_OTHER_VM; /* even when it is ours too: two VMs cannot share it */
 	if (ours)
 		return IOMMU_MEMBER_OURS;
-	if (pci_is_bridge(root, &m->addr))
+	if (hpci_is_bridge(root, &m->addr))
 		return IOMMU_MEMBER_BRIDGE;
 	if (!m->driver || !strcmp(m->driver, "vfio-pci") || !strcmp(m->driver, "pci-stub"))
 		return IOMMU_MEMBER_FREE;
@@ -47,7 +47,7 @@ int iommu_group_judge(const char *root, unsigned group, const struct pciaddr *de
 {
 	struct pciaddr *addrs;
 	size_t n;
-	int r = pci_group_members(root, group, &addrs, &n, e);
+	int r = hpci_group_members(root, group, &addrs, &n, e);
 
 	*out = (struct iommu_verdict){ .group = group };
 	if (r < 0)
@@ -57,7 +57,7 @@ int iommu_group_judge(const char *root, unsigned group, const struct pciaddr *de
 		struct iommu_member *m = &out->members[out->n++];
 
 		m->addr = addrs[i];
-		r = pci_driver(root, &addrs[i], &m->driver);
+		r = hpci_driver(root, &addrs[i], &m->driver);
 		if (r < 0) {
 			char buf[PCIADDR_STRLEN];
 

@@ -14,7 +14,7 @@
  * module syscalls. Under a simulated root, libkmod may only run with it in front of the kernel. */
 #define SIM_MODULES_MARKER "simkernel_module_syscalls"
 
-static void kmod_quiet(void *data, int priority, const char *file, int line, const char *fn, const char *format,
+static void hkmod_quiet(void *data, int priority, const char *file, int line, const char *fn, const char *format,
 		       va_list args)
 {
 	(void)data, (void)priority, (void)file, (void)line, (void)fn, (void)format, (void)args;
@@ -44,7 +44,7 @@ static struct kmod_ctx *ctx_new(const char *root)
 		ctx = dir ? kmod_new(dir, confs) : NULL;
 	}
 	if (ctx)
-		kmod_set_log_fn(ctx, kmod_quiet, NULL);
+		kmod_set_log_fn(ctx, hkmod_quiet, NULL);
 	return ctx;
 }
 
@@ -66,7 +66,7 @@ static int lookup(struct kmod_ctx *ctx, const char *name, struct kmod_list **lis
 	return *list ? 0 : -ENOENT;
 }
 
-static int kmod_load(const char *root, const char *module, struct err *e)
+static int hkmod_load(const char *root, const char *module, struct err *e)
 {
 	struct kmod_ctx *ctx = ctx_new(root);
 	struct kmod_list *list = NULL, *l;
@@ -95,7 +95,7 @@ static int kmod_load(const char *root, const char *module, struct err *e)
 	return r < 0 ? r : 0;
 }
 
-int kmod_ensure_pci_driver(const char *root, const char *driver, const char *module, unsigned timeout_ms,
+int hkmod_ensure_pci_driver(const char *root, const char *driver, const char *module, unsigned timeout_ms,
 			   struct err *e)
 {
 	_cleanup_free_ char *path = xasprintf("/sys/bus/pci/drivers/%s", driver);
@@ -106,7 +106,7 @@ int kmod_ensure_pci_driver(const char *root, const char *driver, const char *mod
 	r = kernel_calls_ok(root, driver, e);
 	if (r < 0)
 		return err_prefix(e, r, "driver %s is not loaded; ", driver);
-	r = kmod_load(root, module, e);
+	r = hkmod_load(root, module, e);
 	if (r < 0)
 		return r;
 	if (sysfs_wait_exists(root, path, true, timeout_ms) < 0)
@@ -115,7 +115,7 @@ int kmod_ensure_pci_driver(const char *root, const char *driver, const char *mod
 	return 0;
 }
 
-int kmod_name_normalize(char *name)
+int hkmod_name_normalize(char *name)
 {
 	size_t n = strlen(name);
 
@@ -130,19 +130,19 @@ int kmod_name_normalize(char *name)
 	return 0;
 }
 
-static const char *const state_names[] = { [KMOD_ABSENT] = "absent", [KMOD_LOADED] = "loaded",
-					   [KMOD_BUILTIN] = "builtin" };
+static const char *const state_names[] = { [HKMOD_ABSENT] = "absent", [HKMOD_LOADED] = "loaded",
+					   [HKMOD_BUILTIN] = "builtin" };
 
-const char *kmod_state_name(enum kmod_state s)
+const char *hkmod_state_name(enum hkmod_state s)
 {
 	return state_names[s];
 }
 
-int kmod_state_parse(const char *s, enum kmod_state *out)
+int hkmod_state_parse(const char *s, enum hkmod_state *out)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(state_names); i++)
 		if (strcmp(s, state_names[i]) == 0) {
-			*out = (enum kmod_state)i;
+			*out = (enum hkmod_state)i;
 			return 0;
 		}
 	return -EINVAL;
@@ -167,24 +167,24 @@ static bool builtin_listed(const char *root, const char *name)
 		dot = strstr(base, ".ko");
 		if (dot)
 			*dot = '\0';
-		if (kmod_name_normalize(base) == 0 && strcmp(base, name) == 0)
+		if (hkmod_name_normalize(base) == 0 && strcmp(base, name) == 0)
 			return true;
 	}
 	return false;
 }
 
-enum kmod_state kmod_state(const char *root, const char *name)
+enum hkmod_state hkmod_state(const char *root, const char *name)
 {
 	_cleanup_free_ char *dir = xasprintf("/sys/module/%s", name), *init = xasprintf("%s/initstate", dir);
 
 	if (sysfs_exists(root, init))
-		return KMOD_LOADED;
+		return HKMOD_LOADED;
 	if (sysfs_exists(root, dir) || builtin_listed(root, name))
-		return KMOD_BUILTIN;
-	return KMOD_ABSENT;
+		return HKMOD_BUILTIN;
+	return HKMOD_ABSENT;
 }
 
-int kmod_find(const char *root, const char *name, struct err *e)
+int hkmod_find(const char *root, const char *name, struct err *e)
 {
 	struct kmod_ctx *ctx = ctx_new(root);
 	struct kmod_list *list = NULL;
@@ -239,7 +239,7 @@ static void holders_first(const char *root, const char *name, struct strv *out, 
 		strv_add(out, xstrdup(name));
 }
 
-int kmod_unload_order(const char *root, const char *name, char ***mods, size_t *n)
+int hkmod_unload_order(const char *root, const char *name, char ***mods, size_t *n)
 {
 	struct strv out = { 0 };
 
@@ -272,7 +272,7 @@ static bool node_of_modules(const char *root, const char *node, void *arg)
 	return node_belongs(root, node, arg);
 }
 
-int kmod_users(const char *root, const char *name, char **who)
+int hkmod_users(const char *root, const char *name, char **who)
 {
 	_cleanup_free_ char *hdir = xasprintf("/sys/module/%s/holders", name);
 	_cleanup_free_ char *rpath = xasprintf("/sys/module/%s/refcnt", name), *refcnt = NULL, *pbuf = NULL;
@@ -310,13 +310,13 @@ int kmod_users(const char *root, const char *name, char **who)
 	return 0;
 }
 
-int kmod_load_module(const char *root, const char *name, unsigned timeout_ms, struct err *e)
+int hkmod_load_module(const char *root, const char *name, unsigned timeout_ms, struct err *e)
 {
 	_cleanup_free_ char *init = xasprintf("/sys/module/%s/initstate", name);
 	int r = kernel_calls_ok(root, name, e);
 
 	if (r == 0)
-		r = kmod_load(root, name, e);
+		r = hkmod_load(root, name, e);
 	if (r < 0)
 		return r;
 	if (sysfs_wait_exists(root, init, true, timeout_ms) < 0)
@@ -324,7 +324,7 @@ int kmod_load_module(const char *root, const char *name, unsigned timeout_ms, st
 	return 0;
 }
 
-int kmod_unload_module(const char *root, const char *name, unsigned timeout_ms, struct err *e)
+int hkmod_unload_module(const char *root, const char *name, unsigned timeout_ms, struct err *e)
 {
 	_cleanup_free_ char *dir = xasprintf("/sys/module/%s", name);
 	struct kmod_module *mod = NULL;

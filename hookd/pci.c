@@ -9,21 +9,21 @@
 
 #include "sysfs.h"
 
-static jmp_buf pci_jmp;
+static jmp_buf hpci_jmp;
 static char pci_errmsg[256];
 
-/* libpci's error callback must not return: unwind to the caller of pci_scan. */
-static void __attribute__((noreturn)) pci_fail(char *msg, ...)
+/* libpci's error callback must not return: unwind to the caller of hpci_scan. */
+static void __attribute__((noreturn)) hpci_fail(char *msg, ...)
 {
 	va_list ap;
 
 	va_start(ap, msg);
 	vsnprintf(pci_errmsg, sizeof(pci_errmsg), msg, ap);
 	va_end(ap);
-	longjmp(pci_jmp, 1);
+	longjmp(hpci_jmp, 1);
 }
 
-static void pci_quiet(char *msg, ...)
+static void hpci_quiet(char *msg, ...)
 {
 	(void)msg;
 }
@@ -42,19 +42,19 @@ static int cmp_addr(const void *a, const void *b)
 }
 
 /* A libpci handle that reads <root>/sys/bus/pci only (never the live bus when root is not /). */
-static struct pci_access *pci_new(const char *sys)
+static struct pci_access *hpci_new(const char *sys)
 {
 	struct pci_access *pacc = pci_alloc();
 
-	pacc->error = pci_fail;
-	pacc->warning = pci_quiet;
+	pacc->error = hpci_fail;
+	pacc->warning = hpci_quiet;
 	pacc->debugging = 0;
 	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
 	pci_set_param(pacc, "sysfs.path", (char *)sys); /* libpci reads <sysfs.path>/devices */
 	return pacc;
 }
 
-static struct pci_access *pci_open(const char *root, struct err *e)
+static struct pci_access *hpci_open(const char *root, struct err *e)
 {
 	_cleanup_free_ char *sys = sysfs_path(root, "/sys/bus/pci");
 	struct pci_access *volatile pacc;
@@ -63,8 +63,8 @@ static struct pci_access *pci_open(const char *root, struct err *e)
 		err_set(e, -ENOENT, "no PCI bus at %s", sys);
 		return NULL;
 	}
-	pacc = pci_new(sys);
-	if (setjmp(pci_jmp)) {
+	pacc = hpci_new(sys);
+	if (setjmp(hpci_jmp)) {
 		err_set(e, -EIO, "libpci: %s", pci_errmsg);
 		return NULL; /* pacc is leaked on purpose: libpci's state is unknown after an error */
 	}
@@ -73,9 +73,9 @@ static struct pci_access *pci_open(const char *root, struct err *e)
 	return pacc;
 }
 
-int pci_scan(const char *root, struct pciaddr **out, size_t *n, struct err *e)
+int hpci_scan(const char *root, struct pciaddr **out, size_t *n, struct err *e)
 {
-	struct pci_access *pacc = pci_open(root, e);
+	struct pci_access *pacc = hpci_open(root, e);
 	struct pciaddr *v = NULL;
 	size_t cnt = 0;
 
@@ -113,7 +113,7 @@ static unsigned long read_hex(const char *root, const struct pciaddr *a, const c
 static struct pci_access *names_pacc;
 static char *names_root;
 
-char *pci_name(const char *root, const struct pciaddr *a)
+char *hpci_name(const char *root, const struct pciaddr *a)
 {
 	unsigned vendor = (unsigned)read_hex(root, a, "vendor"), device = (unsigned)read_hex(root, a, "device");
 	char name[256] = "";
@@ -123,13 +123,13 @@ char *pci_name(const char *root, const struct pciaddr *a)
 
 		free(names_root);
 		names_root = xstrdup(root);
-		names_pacc = pci_new(sys); /* a previous handle is dropped, not cleaned: roots rarely change */
-		if (setjmp(pci_jmp) == 0)
+		names_pacc = hpci_new(sys); /* a previous handle is dropped, not cleaned: roots rarely change */
+		if (setjmp(hpci_jmp) == 0)
 			pci_init(names_pacc);
 		else
 			names_pacc = NULL;
 	}
-	if (names_pacc && setjmp(pci_jmp) == 0)
+	if (names_pacc && setjmp(hpci_jmp) == 0)
 		pci_lookup_name(names_pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vendor, device);
 	else
 		name[0] = '\0';
@@ -138,14 +138,14 @@ char *pci_name(const char *root, const struct pciaddr *a)
 	return xasprintf("%s [%04x:%04x]", name, vendor, device);
 }
 
-bool pci_present(const char *root, const struct pciaddr *a)
+bool hpci_present(const char *root, const struct pciaddr *a)
 {
 	_cleanup_free_ char *p = dev_path(a, "");
 
 	return sysfs_exists(root, p);
 }
 
-int pci_driver(const char *root, const struct pciaddr *a, char **out)
+int hpci_driver(const char *root, const struct pciaddr *a, char **out)
 {
 	_cleanup_free_ char *p = dev_path(a, "driver");
 	int r = sysfs_link_name(root, p, out);
@@ -157,7 +157,7 @@ int pci_driver(const char *root, const struct pciaddr *a, char **out)
 	return r;
 }
 
-int pci_iommu_group(const char *root, const struct pciaddr *a, unsigned *out)
+int hpci_iommu_group(const char *root, const struct pciaddr *a, unsigned *out)
 {
 	_cleanup_free_ char *p = dev_path(a, "iommu_group");
 	_cleanup_free_ char *name = NULL;
@@ -172,7 +172,7 @@ int pci_iommu_group(const char *root, const struct pciaddr *a, unsigned *out)
 	return 0;
 }
 
-int pci_group_members(const char *root, unsigned group, struct pciaddr **out, size_t *n, struct err *e)
+int hpci_group_members(const char *root, unsigned group, struct pciaddr **out, size_t *n, struct err *e)
 {
 	_cleanup_free_ char *p = xasprintf("/sys/kernel/iommu_groups/%u/devices", group);
 	struct pciaddr *v = NULL;
@@ -196,12 +196,12 @@ int pci_group_members(const char *root, unsigned group, struct pciaddr **out, si
 	return 0;
 }
 
-bool pci_is_bridge(const char *root, const struct pciaddr *a)
+bool hpci_is_bridge(const char *root, const struct pciaddr *a)
 {
 	return (read_hex(root, a, "class") >> 8) == 0x0604;
 }
 
-int pci_driver_override(const char *root, const struct pciaddr *a, char **out)
+int hpci_driver_override(const char *root, const struct pciaddr *a, char **out)
 {
 	_cleanup_free_ char *p = dev_path(a, "driver_override");
 	int r = sysfs_read(root, p, out);
@@ -215,7 +215,7 @@ int pci_driver_override(const char *root, const struct pciaddr *a, char **out)
 
 /* Walks the capability list of config space (PCI 3.0 §6.7) for the PCI Express capability (id 0x10)
  * and reads Device Capabilities bit 28, Function Level Reset. */
-int pci_has_flr(const char *root, const struct pciaddr *a)
+int hpci_has_flr(const char *root, const struct pciaddr *a)
 {
 	_cleanup_free_ char *p = dev_path(a, "config"), *cfg = NULL;
 	const unsigned char *c;
@@ -241,7 +241,7 @@ int pci_has_flr(const char *root, const struct pciaddr *a)
 	return 0;
 }
 
-int pci_vendor_device(const char *root, const struct pciaddr *a, unsigned *vendor, unsigned *device, unsigned *class)
+int hpci_vendor_device(const char *root, const struct pciaddr *a, unsigned *vendor, unsigned *device, unsigned *class)
 {
 	*vendor = (unsigned)read_hex(root, a, "vendor");
 	*device = (unsigned)read_hex(root, a, "device");

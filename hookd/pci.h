@@ -9,25 +9,25 @@
 #include "util.h"
 
 /* Every PCI device present under root, sorted; libpci does the enumeration. */
-int pci_scan(const char *root, struct pciaddr **out, size_t *n, struct err *e);
+int hpci_scan(const char *root, struct pciaddr **out, size_t *n, struct err *e);
 /* "NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204]", from pci.ids; ids alone when unknown. */
-char *pci_name(const char *root, const struct pciaddr *a);
-bool pci_present(const char *root, const struct pciaddr *a);
+char *hpci_name(const char *root, const struct pciaddr *a);
+bool hpci_present(const char *root, const struct pciaddr *a);
 /* The bound driver's name, or NULL (unbound); -errno only on unexpected errors. */
-int pci_driver(const char *root, const struct pciaddr *a, char **out);
+int hpci_driver(const char *root, const struct pciaddr *a, char **out);
 /* The IOMMU group number; -ENOENT when the device has none (IOMMU off). */
-int pci_iommu_group(const char *root, const struct pciaddr *a, unsigned *out);
+int hpci_iommu_group(const char *root, const struct pciaddr *a, unsigned *out);
 /* Every device of an IOMMU group, sorted. */
-int pci_group_members(const char *root, unsigned group, struct pciaddr **out, size_t *n, struct err *e);
+int hpci_group_members(const char *root, unsigned group, struct pciaddr **out, size_t *n, struct err *e);
 /* PCI bridges (class 0x0604) are not endpoints: the IOMMU-group viability rule skips them. */
-bool pci_is_bridge(const char *root, const struct pciaddr *a);
+bool hpci_is_bridge(const char *root, const struct pciaddr *a);
 /* driver_override as the kernel shows it; "" for "(null)". */
-int pci_driver_override(const char *root, const struct pciaddr *a, char **out);
+int hpci_driver_override(const char *root, const struct pciaddr *a, char **out);
 
 /* 1 when the device can do a Function Level Reset (its PCIe capability says so), 0 when not; -errno
  * when its config space cannot be read. */
-int pci_has_flr(const char *root, const struct pciaddr *a);
+int hpci_has_flr(const char *root, const struct pciaddr *a);
 /* Vendor and device ids and the class (base and subclass, e.g. 0x0300); -ENOENT when unreadable. */
-int pci_vendor_device(const char *root, const struct pciaddr *a, unsigned *vendor, unsigned *device, unsigned *class);
+int hpci_vendor_device(const char *root, const struct pciaddr *a, unsigned *vendor, unsigned *device, unsigned *class);
 
 #endif

@@ -60,7 +60,7 @@ static int parse_names(const char *value, struct names *out, struct err *e)
 
 	names_free(out);
 	for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-		if (kmod_name_normalize(tok) < 0)
+		if (hkmod_name_normalize(tok) < 0)
 			return err_set(e, -EINVAL, "'%s' is not a module name (letters, digits, '_' and '-')", tok);
 		if (names_has(out, tok))
 			return err_set(e, -EINVAL, "module %s is listed twice", tok);
@@ -95,16 +95,16 @@ static int modules_finish(void *data, struct err *e)
 	return 0;
 }
 
-static char *describe(const char *op, const char *name, enum kmod_state s)
+static char *describe(const char *op, const char *name, enum hkmod_state s)
 {
 	bool unload = strcmp(op, "unload") == 0;
 
-	if (s == KMOD_BUILTIN)
+	if (s == HKMOD_BUILTIN)
 		return xasprintf("module %s is built into the kernel: it cannot be %s, nothing to do", name,
 				 unload ? "unloaded" : "loaded");
-	if (unload && s == KMOD_ABSENT)
+	if (unload && s == HKMOD_ABSENT)
 		return xasprintf("module %s is not loaded: nothing to do", name);
-	if (!unload && s == KMOD_LOADED)
+	if (!unload && s == HKMOD_LOADED)
 		return xasprintf("module %s is already loaded: nothing to do (left loaded on release)", name);
 	return unload ? xasprintf("unload module %s through libkmod (refused while in use); loaded again on release",
 				  name)
@@ -115,12 +115,12 @@ static int plan_one(const struct action_ctx *ctx, const char *op, const char *na
 		    struct err *e)
 {
 	const char *root = ctx->conf->root;
-	enum kmod_state s = kmod_state(root, name);
+	enum hkmod_state s = hkmod_state(root, name);
 	struct step *st;
 
 	/* Whatever is unloaded must load again on release; whatever is loaded must exist. */
-	if (s != KMOD_BUILTIN && (strcmp(op, "load") == 0 || s == KMOD_LOADED)) {
-		int r = kmod_find(root, name, e);
+	if (s != HKMOD_BUILTIN && (strcmp(op, "load") == 0 || s == HKMOD_LOADED)) {
+		int r = hkmod_find(root, name, e);
 
 		if (r < 0)
 			return r;
@@ -150,7 +150,7 @@ static int modules_plan(const struct action_ctx *ctx, const void *data, enum pha
 static int modules_observe(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e)
 {
 	(void)e;
-	*saved = xstrdup(kmod_state_name(kmod_state(ctx->conf->root, st->target)));
+	*saved = xstrdup(hkmod_state_name(hkmod_state(ctx->conf->root, st->target)));
 	return 0;
 }
 
@@ -163,27 +163,27 @@ static int do_unload(const struct action_ctx *ctx, const char *name, struct err 
 {
 	_cleanup_free_ char *who = NULL;
 
-	kmod_users(ctx->conf->root, name, &who);
+	hkmod_users(ctx->conf->root, name, &who);
 	if (who)
 		return err_set(e, -EBUSY, "cannot unload module %s: %s; stop those first", name, who);
-	return kmod_unload_module(ctx->conf->root, name, ctx->conf->timeout_ms, e);
+	return hkmod_unload_module(ctx->conf->root, name, ctx->conf->timeout_ms, e);
 }
 
 static int modules_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
 {
 	const char *root = ctx->conf->root;
 	_cleanup_free_ char *key = baseline_key(st->target), *base = NULL;
-	enum kmod_state now = kmod_state(root, st->target);
+	enum hkmod_state now = hkmod_state(root, st->target);
 	bool unload = strcmp(st->op, "unload") == 0;
 	int r;
 
-	if (now == KMOD_BUILTIN || (unload && now == KMOD_ABSENT) || (!unload && now == KMOD_LOADED))
+	if (now == HKMOD_BUILTIN || (unload && now == HKMOD_ABSENT) || (!unload && now == HKMOD_LOADED))
 		return 0;
-	r = shared_baseline(ctx, key, saved && saved[0] ? saved : kmod_state_name(now), &base, e);
+	r = shared_baseline(ctx, key, saved && saved[0] ? saved : hkmod_state_name(now), &base, e);
 	if (r < 0)
 		return r;
 	return unload ? do_unload(ctx, st->target, e)
-		      : kmod_load_module(root, st->target, ctx->conf->timeout_ms, e);
+		      : hkmod_load_module(root, st->target, ctx->conf->timeout_ms, e);
 }
 
 /* Back to the state the first VM found, unless another VM still holds the module. */
@@ -191,19 +191,19 @@ static int modules_revert(const struct action_ctx *ctx, const struct journal_rec
 {
 	const char *root = ctx->conf->root;
 	_cleanup_free_ char *key = baseline_key(rec->target), *base = NULL;
-	enum kmod_state want, now = kmod_state(root, rec->target);
+	enum hkmod_state want, now = hkmod_state(root, rec->target);
 	int r;
 
 	if (shared_held_by_others(ctx, "modules", rec->target))
 		return 0;
-	r = shared_baseline(ctx, key, rec->saved[0] ? rec->saved : kmod_state_name(now), &base, e);
+	r = shared_baseline(ctx, key, rec->saved[0] ? rec->saved : hkmod_state_name(now), &base, e);
 	if (r < 0)
 		return r;
-	if (kmod_state_parse(base, &want) < 0)
+	if (hkmod_state_parse(base, &want) < 0)
 		want = now;
-	if (strcmp(rec->op, "unload") == 0 && want == KMOD_LOADED && now == KMOD_ABSENT)
-		r = kmod_load_module(root, rec->target, ctx->conf->timeout_ms, e);
-	else if (strcmp(rec->op, "load") == 0 && want == KMOD_ABSENT && now == KMOD_LOADED)
+	if (strcmp(rec->op, "unload") == 0 && want == HKMOD_LOADED && now == HKMOD_ABSENT)
+		r = hkmod_load_module(root, rec->target, ctx->conf->timeout_ms, e);
+	else if (strcmp(rec->op, "load") == 0 && want == HKMOD_ABSENT && now == HKMOD_LOADED)
 		r = do_unload(ctx, rec->target, e);
 	if (r < 0)
 		return r;

@@ -123,7 +123,7 @@ static int resolve_devices(const struct action_ctx *ctx, const struct vfio_conf 
 	int r = 0;
 
 	if (c->companions) {
-		r = pci_scan(root, &all, &n_all, e);
+		r = hpci_scan(root, &all, &n_all, e);
 		if (r < 0)
 			return r;
 	}
@@ -131,7 +131,7 @@ static int resolve_devices(const struct action_ctx *ctx, const struct vfio_conf 
 		const struct pciaddr *a = c->devices_auto ? &ctx->dom->hostdevs[i].address : &c->devices[i];
 		char buf[PCIADDR_STRLEN];
 
-		if (!pci_present(root, a)) {
+		if (!hpci_present(root, a)) {
 			r = err_set(e, -ENODEV, "%s: no such PCI device on this host (list them with `hookd devices`)",
 				    pciaddr_format(a, buf));
 			break;
@@ -153,7 +153,7 @@ static int check_group(const struct action_ctx *ctx, const struct pciaddr *a, co
 	const struct iommu_member *m;
 	struct iommu_verdict v;
 	unsigned group;
-	int r = pci_iommu_group(ctx->conf->root, a, &group);
+	int r = hpci_iommu_group(ctx->conf->root, a, &group);
 
 	if (r == -ENOENT)
 		return err_set(e, -ENODEV, "%s has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on, and VT-d/AMD-Vi in the firmware)",
@@ -169,7 +169,7 @@ static int check_group(const struct action_ctx *ctx, const struct pciaddr *a, co
 			    "IOMMU group %u of %s is not viable: %s is held by VM '%s' (an IOMMU group goes to one VM at a time); stop that VM first",
 			    group, pciaddr_format(a, buf), pciaddr_format(&m->addr, mbuf), m->held_by);
 	else if (m) {
-		_cleanup_free_ char *name = pci_name(ctx->conf->root, &m->addr);
+		_cleanup_free_ char *name = hpci_name(ctx->conf->root, &m->addr);
 
 		r = err_set(e, -EBUSY,
 			    "IOMMU group %u of %s is not viable: %s %s is bound to %s and is not passed to this VM; add it to devices= (or pass the whole group)",
@@ -183,12 +183,12 @@ static void plan_bind(const struct action_ctx *ctx, const struct pciaddr *a, str
 {
 	const char *root = ctx->conf->root;
 	char buf[PCIADDR_STRLEN];
-	_cleanup_free_ char *drv = NULL, *name = ctx->describe ? pci_name(root, a) : xstrdup("");
+	_cleanup_free_ char *drv = NULL, *name = ctx->describe ? hpci_name(root, a) : xstrdup("");
 	_cleanup_free_ char *ovr = NULL, *unbind = NULL, *probe = sysfs_path(root, "/sys/bus/pci/drivers_probe");
 	struct step *st;
 
 	pciaddr_format(a, buf);
-	pci_driver(root, a, &drv);
+	hpci_driver(root, a, &drv);
 	if (drv && !strcmp(drv, VFIO_DRIVER)) {
 		plan_add(p, &action_vfio, "bind", buf, VFIO_DRIVER,
 			 xasprintf("%s%s%s: already on %s, nothing to do", buf, name[0] ? " " : "", name, VFIO_DRIVER));
@@ -221,7 +221,7 @@ static int check_host_needs(const struct action_ctx *ctx, const struct vfio_conf
 	_cleanup_free_ char *drv = NULL, *why = NULL;
 	char buf[PCIADDR_STRLEN];
 
-	if (forced(c, a) || (pci_driver(ctx->conf->root, a, &drv) == 0 && drv && !strcmp(drv, VFIO_DRIVER)))
+	if (forced(c, a) || (hpci_driver(ctx->conf->root, a, &drv) == 0 && drv && !strcmp(drv, VFIO_DRIVER)))
 		return 0;
 	hostdeps_find(ctx->conf->root, a, &why);
 	if (!why)
@@ -269,9 +269,9 @@ static int vfio_observe(const struct action_ctx *ctx, const struct step *st, cha
 
 	if (pciaddr_parse(st->target, &a) < 0)
 		return err_set(e, -EINVAL, "bad address '%s'", st->target);
-	r = pci_driver(ctx->conf->root, &a, &drv);
+	r = hpci_driver(ctx->conf->root, &a, &drv);
 	if (r == 0)
-		r = pci_driver_override(ctx->conf->root, &a, &ovr);
+		r = hpci_driver_override(ctx->conf->root, &a, &ovr);
 	if (r < 0)
 		return err_set(e, r, "%s: cannot read its driver: %s", st->target, strerror(-r));
 	*saved = xasprintf("%s;%s", drv ? drv : "", ovr);
@@ -289,7 +289,7 @@ static bool driver_is(void *arg)
 	struct bound_wait *w = arg;
 	_cleanup_free_ char *drv = NULL;
 
-	if (pci_driver(w->root, &w->addr, &drv) < 0)
+	if (hpci_driver(w->root, &w->addr, &drv) < 0)
 		return false;
 	return w->want ? drv && !strcmp(drv, w->want) : !drv;
 }
@@ -322,8 +322,8 @@ static int vfio_apply(const struct action_ctx *ctx, const struct step *st, const
 
 	(void)saved;
 	if (strcmp(st->op, "load-module") == 0)
-		return kmod_ensure_pci_driver(root, VFIO_DRIVER, VFIO_MODULE, ctx->conf->timeout_ms, e);
-	if (pciaddr_parse(st->target, &w.addr) < 0 || pci_driver(root, &w.addr, &drv) < 0)
+		return hkmod_ensure_pci_driver(root, VFIO_DRIVER, VFIO_MODULE, ctx->conf->timeout_ms, e);
+	if (pciaddr_parse(st->target, &w.addr) < 0 || hpci_driver(root, &w.addr, &drv) < 0)
 		return err_set(e, -ENODEV, "%s: device is gone", st->target);
 	if (drv && !strcmp(drv, VFIO_DRIVER))
 		return 0;
@@ -342,7 +342,7 @@ static int vfio_apply(const struct action_ctx *ctx, const struct step *st, const
 	if (sysfs_wait(driver_is, &w, ctx->conf->timeout_ms) < 0) {
 		_cleanup_free_ char *now = NULL;
 
-		pci_driver(root, &w.addr, &now);
+		hpci_driver(root, &w.addr, &now);
 		return err_set(e, -EIO, "%s: not bound to %s after drivers_probe (now: %s); is vfio-pci usable on this kernel?",
 			       st->target, VFIO_DRIVER, now ? now : "no driver");
 	}
@@ -364,11 +364,11 @@ static int vfio_revert(const struct action_ctx *ctx, const struct journal_rec *r
 		return 0;
 	if (orig_ovr)
 		*orig_ovr++ = '\0';
-	if (pciaddr_parse(rec->target, &w.addr) < 0 || !pci_present(root, &w.addr))
+	if (pciaddr_parse(rec->target, &w.addr) < 0 || !hpci_present(root, &w.addr))
 		return 0; /* the device is gone (hot-unplugged): nothing left to give back */
-	r = pci_driver(root, &w.addr, &cur);
+	r = hpci_driver(root, &w.addr, &cur);
 	if (r == 0)
-		r = pci_driver_override(root, &w.addr, &ovr_now);
+		r = hpci_driver_override(root, &w.addr, &ovr_now);
 	if (r < 0)
 		return err_set(e, r, "%s: cannot read its driver: %s", rec->target, strerror(-r));
 	if (strcmp(ovr_now, orig_ovr ? orig_ovr : "") != 0) {
