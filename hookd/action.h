@@ -47,8 +47,14 @@ struct action_ops {
 	/* Reads what step is about to change, as a string the journal keeps for revert. */
 	int (*observe)(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e);
 	int (*apply)(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e);
-	/* Undoes a journaled step. Must succeed when the change never happened or was undone already. */
+	/* Undoes a journaled step. Must succeed when the change never happened or was undone already,
+	 * and must be safe to run again after a crash at any point of it: it works out the state to
+	 * reach from what the step saved and the other live journals, compares with what the kernel
+	 * holds now, and never adds or subtracts relative to the current value. */
 	int (*revert)(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e);
+	/* The longest applying or undoing a step (op, value) may take, in ms: other runs wait that
+	 * long for the global lock. NULL: a few waits bounded by hookd.conf's timeout. */
+	unsigned (*bound_ms)(const struct action_ctx *ctx, const char *op, const char *value);
 };
 
 extern const struct action_ops *const action_table[];

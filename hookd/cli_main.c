@@ -17,6 +17,7 @@
 #include "log.h"
 #include "phase.h"
 #include "plan.h"
+#include "shared.h"
 #include "sysfs.h"
 #include "trust.h"
 #include "vmconfig.h"
@@ -258,10 +259,15 @@ static int plan_release(struct cli *c, const char *vm)
 	_cleanup_free_ char *path = NULL;
 	struct journal *j;
 	struct err e;
+	int r = engine_find_journal(c->conf.state_dir, vm, NULL, &path, &e);
 
-	if (engine_find_journal(c->conf.state_dir, vm, &path, &e) < 0 || journal_load(path, &j, &e) < 0) {
+	if (r == -ENOENT) {
 		printf("VM %s, phase release: no journal, nothing to restore\n", vm);
 		return EXIT_OK;
+	}
+	if (r < 0 || journal_load(path, &j, &e) < 0) {
+		fprintf(stderr, "hookd: %s: the release would fail: %s\n", vm, e.msg);
+		return EXIT_ACTION_FAILED;
 	}
 	printf("VM %s, phase release: %zu step%s to revert, newest first (journal %s)\n", vm, j->n,
 	       j->n == 1 ? "" : "s", path);
@@ -352,13 +358,34 @@ static int cmd_run(struct cli *c, int argc, char **argv)
 struct status_out {
 	bool json;
 	int count;
+	struct journal **all; /* every journal seen, for the stale baselines */
+	size_t n_all;
+	bool unreadable;
 };
+
+static void print_unreadable(struct status_out *s, const struct journal *j)
+{
+	s->unreadable = true;
+	if (!s->json) {
+		printf("UNREADABLE %s: %s (release and restore of its VM fail until it is fixed or removed)\n", j->path,
+		       j->unreadable);
+		return;
+	}
+	fputs(s->count ? ", {\"journal\": " : "{\"journal\": ", stdout);
+	json_string(stdout, j->path);
+	json_member(stdout, "error", j->unreadable);
+	fputs("}", stdout);
+}
 
 static int print_status(struct journal *j, void *arg)
 {
 	struct status_out *s = arg;
 
-	if (!s->json) {
+	s->all = xrealloc(s->all, (s->n_all + 1) * sizeof(*s->all));
+	s->all[s->n_all++] = journal_dup(j);
+	if (j->unreadable)
+		print_unreadable(s, j);
+	else if (!s->json) {
 		printf("%s%s%s: %zu step%s held (%s)\n", j->vm, j->uuid[0] ? " " : "", j->uuid, j->n,
 		       j->n == 1 ? "" : "s", j->path);
 		for (size_t i = 0; i < j->n; i++)
@@ -387,23 +414,51 @@ static int print_status(struct journal *j, void *arg)
 	return 0;
 }
 
+/* A file a killed run left in state_dir: the next run under the lock removes it. */
+static void print_leftover(const char *path, const char *why, void *arg)
+{
+	struct status_out *s = arg;
+
+	if (!s->json) {
+		printf("leftover %s: %s (the next hookd run removes it)\n", path, why);
+		return;
+	}
+	fputs(s->count++ ? ", {\"path\": " : ", \"leftovers\": [{\"path\": ", stdout);
+	json_string(stdout, path);
+	json_member(stdout, "why", why);
+	fputs("}", stdout);
+}
+
 static int cmd_status(struct cli *c, int argc, char **argv)
 {
-	struct status_out s = { c->json, 0 };
+	struct status_out s = { c->json, 0, NULL, 0, false };
 	struct err e;
+	int r;
 
 	(void)argc, (void)argv;
 	if (c->json)
 		fputs("{\"vms\": [", stdout);
-	if (engine_for_each_journal(c->conf.state_dir, print_status, &s, &e) < 0) {
+	r = engine_for_each_journal(c->conf.state_dir, print_status, &s, &e);
+	if (r == 0) {
+		if (c->json)
+			fputs("]", stdout);
+		else if (!s.count)
+			printf("No VM holds anything (no journal in %s).\n", c->conf.state_dir);
+		s.count = 0;
+		journal_leftovers(c->conf.state_dir, false, print_leftover, &s);
+		if (!s.unreadable) /* an unreadable journal may hold any baseline */
+			shared_leftovers(&c->conf, s.all, s.n_all, false, print_leftover, &s);
+		if (c->json)
+			fputs(s.count ? "]}\n" : "}\n", stdout);
+	}
+	for (size_t i = 0; i < s.n_all; i++)
+		journal_free(s.all[i]);
+	free(s.all);
+	if (r < 0) {
 		fprintf(stderr, "hookd: %s\n", e.msg);
 		return EXIT_CONFIG;
 	}
-	if (c->json)
-		fputs("]}\n", stdout);
-	else if (!s.count)
-		printf("No VM holds anything (no journal in %s).\n", c->conf.state_dir);
-	return EXIT_OK;
+	return s.unreadable ? EXIT_ACTION_FAILED : EXIT_OK;
 }
 
 static int cmd_restore(struct cli *c, int argc, char **argv)
@@ -411,13 +466,19 @@ static int cmd_restore(struct cli *c, int argc, char **argv)
 	_cleanup_free_ char *path = NULL;
 	struct action_ctx ctx = { .conf = &c->conf };
 	struct err e;
+	int r;
 
 	if (argc < 1)
 		return usage_error("restore: %s", "name a VM");
 	ctx.vm = argv[0];
-	if (engine_find_journal(c->conf.state_dir, argv[0], &path, &e) < 0) {
+	r = engine_find_journal(c->conf.state_dir, argv[0], NULL, &path, &e);
+	if (r == -ENOENT) {
 		printf("%s: nothing to restore (no journal in %s)\n", argv[0], c->conf.state_dir);
 		return EXIT_OK;
+	}
+	if (r < 0) {
+		fprintf(stderr, "hookd: restore %s: %s\n", argv[0], e.msg);
+		return EXIT_ACTION_FAILED;
 	}
 	log_open(c->verbose > 0 ? LOG_TARGET_STDERR : c->conf.log, c->conf.log_file, argv[0], "restore");
 	if (engine_revert(&ctx, path, &e) < 0) {

@@ -83,7 +83,7 @@ static void check_group(struct doctor *d, const char *vm, const struct domain *d
 		return;
 	}
 	vm_devices(root, dom, &devs, &n_devs);
-	(void)engine_find_journal(d->conf->state_dir, vm, &own, &e);
+	(void)engine_find_journal(d->conf->state_dir, vm, dom ? dom->uuid : NULL, &own, &e);
 	(void)engine_load_others(d->conf->state_dir, own, &o, &e);
 	if (iommu_group_judge(root, group, devs, n_devs, o.v, o.n, &v, &e) < 0) {
 		doctor_add(d, DOCTOR_FAIL, vm, "group", "%s", e.msg);

@@ -1,98 +1,17 @@
 #include "engine.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 
+#include "lock.h"
 #include "log.h"
+#include "shared.h"
 #include "sysfs.h"
 #include "trust.h"
 
-struct lock_try {
-	int fd;
-	int how; /* LOCK_EX or LOCK_SH */
-};
-
-static bool lock_acquired(void *arg)
-{
-	struct lock_try *t = arg;
-
-	return flock(t->fd, t->how | LOCK_NB) == 0;
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = xstrdup(path);
-
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* The global lock serialises every VM's hook: shared resources are computed under it. A shared
- * lock (a dry run) waits for a running hook the same way, creates nothing, and is no lock at all
- * when no run has made the state directory yet (-ENOENT: then there are no journals either). */
-static int engine_lock(const struct hookd_conf *conf, bool exclusive, int *out, struct err *e)
-{
-	_cleanup_free_ char *path = xasprintf("%s/lock", conf->state_dir);
-	struct lock_try t = { -1, exclusive ? LOCK_EX : LOCK_SH };
-	int r = exclusive ? mkdir_p(conf->state_dir, 0700) : 0;
-
-	if (r < 0)
-		return err_set(e, r, "cannot create state directory %s: %s", conf->state_dir, strerror(-r));
-	r = trust_state_dir(conf->state_dir, e);
-	if (r == 0)
-		r = trust_open_state(path, exclusive ? O_RDWR | O_CREAT : O_RDONLY, &t.fd, e);
-	if (r < 0)
-		return r;
-	r = sysfs_wait(lock_acquired, &t, conf->timeout_ms * 10);
-	if (r < 0) {
-		close(t.fd);
-		return err_set(e, r, "another hookd run holds %s for over %u ms; try again, or see `hookd status`",
-			       path, conf->timeout_ms * 10);
-	}
-	*out = t.fd;
-	return 0;
-}
-
-int engine_view_open(const struct hookd_conf *conf, const char *own_path, bool exclusive, struct engine_view *v,
-		     struct err *e)
-{
-	int r = engine_lock(conf, exclusive, &v->lock_fd, e);
-
-	v->others = (struct engine_others){ 0 };
-	v->blind = !exclusive && r == -EACCES;
-	if (!exclusive && (r == -ENOENT || r == -EACCES)) {
-		v->lock_fd = -1;
-		return 0;
-	}
-	if (r < 0) {
-		v->lock_fd = -1;
-		return r;
-	}
-	r = engine_load_others(conf->state_dir, own_path, &v->others, e);
-	if (r < 0)
-		engine_view_close(v);
-	return r;
-}
-
-void engine_view_close(struct engine_view *v)
-{
-	engine_free_others(&v->others);
-	if (v->lock_fd >= 0)
-		close(v->lock_fd);
-	v->lock_fd = -1;
-}
+/* The global lock this process holds (exclusive), for telling waiters what each step is: the view
+ * or the revert that took it sets it. One run per process. */
+static int held_lock = -1;
 
 static bool is_journal_name(const char *name)
 {
@@ -101,6 +20,8 @@ static bool is_journal_name(const char *name)
 	return n > 8 && strcmp(name + n - 8, ".journal") == 0;
 }
 
+/* A journal that cannot be read is passed on, with why, and no records: one bad journal must not
+ * hide the others. */
 int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg,
 			    struct err *e)
 {
@@ -118,17 +39,20 @@ int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, 
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		_cleanup_free_ char *path = NULL;
 		struct journal *j;
+		struct err le;
 
 		if (!is_journal_name(names[i]))
 			continue;
 		path = xasprintf("%s/%s", state_dir, names[i]);
-		r = journal_load(path, &j, e);
+		r = journal_load(path, &j, &le);
 		if (r == -ENOENT) {
 			r = 0;
 			continue;
 		}
-		if (r < 0)
-			break;
+		if (r < 0) {
+			j = journal_new(path, "", "");
+			j->unreadable = xstrdup(le.msg);
+		}
 		r = fn(j, arg);
 		journal_free(j);
 	}
@@ -136,31 +60,91 @@ int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, 
 	return r;
 }
 
-static int collect_other(struct journal *j, void *arg)
-{
-	struct engine_others *o = arg;
+/* Every journal of state_dir, read under the lock. */
+struct journals {
+	struct journal **v;
+	size_t n;
+	size_t unreadable;
+};
 
-	if (o->own_path && strcmp(j->path, o->own_path) == 0)
-		return 0;
-	o->v = xrealloc(o->v, (o->n + 1) * sizeof(*o->v));
-	o->v[o->n++] = journal_dup(j);
+static int collect_quiet(struct journal *j, void *arg)
+{
+	struct journals *js = arg;
+
+	js->unreadable += j->unreadable != NULL;
+	js->v = xrealloc(js->v, (js->n + 1) * sizeof(*js->v));
+	js->v[js->n++] = journal_dup(j);
 	return 0;
 }
 
-int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e)
+/* Says loudly that a journal cannot be read: the run goes on for every other VM. */
+static int collect(struct journal *j, void *arg)
 {
-	*o = (struct engine_others){ .own_path = own_path };
-	return engine_for_each_journal(state_dir, collect_other, o, e);
+	if (j->unreadable)
+		log_error("%s; its VM's steps are not counted for shared resources, and it stays until it is fixed or removed",
+			  j->unreadable);
+	return collect_quiet(j, arg);
 }
 
-void engine_free_others(struct engine_others *o)
+static void journals_free(struct journals *js)
 {
-	for (size_t i = 0; i < o->n; i++)
-		journal_free(o->v[i]);
-	free(o->v);
-	*o = (struct engine_others){ 0 };
+	for (size_t i = 0; i < js->n; i++)
+		journal_free(js->v[i]);
+	free(js->v);
+	*js = (struct journals){ 0 };
 }
 
+static void report_removed(const char *path, const char *why, void *arg)
+{
+	(void)arg;
+	log_info("removed %s (%s)", path, why);
+}
+
+/* Under the lock: temp files of killed runs go, and baselines no journal holds any more (only when
+ * every journal could be read: an unreadable one may hold them). */
+static void tidy(const struct hookd_conf *conf, const struct journals *js)
+{
+	if (journal_leftovers(conf->state_dir, true, report_removed, NULL) < 0)
+		log_error("cannot remove the temp files left in %s", conf->state_dir);
+	if (!js->unreadable && shared_leftovers(conf, js->v, js->n, true, report_removed, NULL) < 0)
+		log_error("cannot remove the stale baselines in %s/shared", conf->state_dir);
+}
+
+/* Reads every journal, tidies state_dir, and points ctx->others at the readable journals that are
+ * not own_path. */
+static int load_all(struct action_ctx *ctx, const char *own_path, struct journals *js,
+		    struct journal ***others, struct err *e)
+{
+	size_t n = 0;
+	int r;
+
+	*js = (struct journals){ 0 };
+	r = engine_for_each_journal(ctx->conf->state_dir, collect, js, e);
+	if (r < 0)
+		return r;
+	tidy(ctx->conf, js);
+	*others = xcalloc(js->n + 1, sizeof(**others));
+	for (size_t i = 0; i < js->n; i++)
+		if (!js->v[i]->unreadable && strcmp(js->v[i]->path, own_path) != 0)
+			(*others)[n++] = js->v[i];
+	ctx->others = *others;
+	ctx->n_others = n;
+	return 0;
+}
+
+/* After a revert, still under the lock: what the journal held no longer counts, and the baselines
+ * only it held can go. */
+static void tidy_after(const struct action_ctx *ctx)
+{
+	struct journals js = { 0 };
+	struct err e;
+
+	if (engine_for_each_journal(ctx->conf->state_dir, collect_quiet, &js, &e) == 0)
+		tidy(ctx->conf, &js);
+	journals_free(&js);
+}
+
+/* A step may not take what another VM's live journal holds (a device, for instance). */
 int engine_check_conflicts(const struct action_ctx *ctx, const struct plan *plan, struct err *e)
 {
 	for (size_t k = 0; k < ctx->n_others; k++)
@@ -169,14 +153,38 @@ int engine_check_conflicts(const struct action_ctx *ctx, const struct plan *plan
 			const struct journal *o = ctx->others[k];
 
 			if (st->revertible && !st->shared && journal_find(o, st->ops->name, st->target))
-				return err_set(e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first",
-					       st->target, o->vm, o->path);
+				return err_set(e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first", st->target,
+					       o->vm, o->path);
 		}
 	return 0;
 }
 
-/* Reverts records newest first; keeps the ones that fail in the journal for a later try. */
-static int revert_all(const struct action_ctx *ctx, struct journal *j, struct err *e)
+/* Tells the runs waiting for the lock what this one does now, and for how long at most. */
+static void announce(const struct action_ctx *ctx, int lock, const struct action_ops *ops, const char *verb,
+		     const char *op, const char *target, const char *value)
+{
+	_cleanup_free_ char *what = NULL;
+
+	if (lock < 0)
+		return; /* not under this process's exclusive lock (a unit test) */
+	what = xasprintf("%s [%s] %s %s", verb, ops ? ops->name : "?", op, target);
+	lock_announce(lock, ctx->vm, what,
+		      ops && ops->bound_ms ? ops->bound_ms(ctx, op, value) : lock_default_bound_ms(ctx->conf));
+}
+
+static void drop_rec(struct journal *j, size_t i)
+{
+	struct journal_rec *rec = &j->recs[i];
+
+	free(rec->action), free(rec->op), free(rec->target), free(rec->value), free(rec->saved);
+	memmove(rec, rec + 1, (j->n - i - 1) * sizeof(*rec));
+	j->n--;
+}
+
+/* Reverts records newest first; keeps the ones that fail in the journal for a later try. Each
+ * record leaves the journal on disk as soon as it is reverted, so a crash resumes where it was
+ * (and a revert run again finds the kernel as it left it: see action_ops.revert). */
+static int revert_all(const struct action_ctx *ctx, int lock, struct journal *j, struct err *e)
 {
 	struct err first = { "" };
 	int ret = 0;
@@ -187,6 +195,7 @@ static int revert_all(const struct action_ctx *ctx, struct journal *j, struct er
 		struct err re;
 		int r;
 
+		announce(ctx, lock, ops, "reverting", rec->op, rec->target, rec->value);
 		r = ops ? ops->revert(ctx, rec, &re)
 			: err_set(&re, -EINVAL, "unknown action '%s' in journal", rec->action);
 		if (r < 0) {
@@ -197,28 +206,25 @@ static int revert_all(const struct action_ctx *ctx, struct journal *j, struct er
 			continue;
 		}
 		log_info("reverted [%s] %s %s (journal saved '%s')", rec->action, rec->op, rec->target, rec->saved);
-		/* Drop the record now reverted: the journal never claims what is already undone. */
-		free(rec->action), free(rec->op), free(rec->target), free(rec->value), free(rec->saved);
-		memmove(rec, rec + 1, (j->n - i - 1) * sizeof(*rec));
-		j->n--;
+		drop_rec(j, i);
+		if (j->n && journal_save(j, &re) < 0)
+			log_error("%s", re.msg);
 	}
-	if (ret < 0) {
-		struct err se;
-
-		journal_save(j, &se);
+	if (ret < 0)
 		return err_set(e, ret, "%s (%zu step%s still held; retry with `hookd restore %s`)", first.msg, j->n,
 			       j->n == 1 ? "" : "s", j->vm);
-	}
 	return journal_remove(j, e);
 }
 
-static int apply_step(const struct action_ctx *ctx, struct journal *j, const struct step *st, struct err *e)
+static int apply_step(const struct action_ctx *ctx, int lock, struct journal *j, const struct step *st,
+		      struct err *e)
 {
 	struct journal_rec *rec;
 	char *saved = NULL;
 	size_t idx;
 	int r;
 
+	announce(ctx, lock, st->ops, "applying", st->op, st->target, st->value);
 	if (!st->revertible) {
 		r = st->ops->apply(ctx, st, "", e);
 		if (r == 0)
@@ -248,18 +254,13 @@ static int apply_step(const struct action_ctx *ctx, struct journal *j, const str
 	return journal_save(j, e);
 }
 
-int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
-		 struct err *e)
+static int apply_all(const struct action_ctx *ctx, int lock, const struct plan *plan, struct journal *j,
+		     struct err *e)
 {
-	struct journal *j = NULL;
-	int r = journal_load(journal_path, &j, e);
-	if (r == -ENOENT)
-		j = journal_new(journal_path, ctx->vm, ctx->dom && ctx->dom->uuid ? ctx->dom->uuid : "");
-	else if (r < 0)
-		return r;
-	r = journal_save(j, e);
+	int r = journal_save(j, e);
+
 	for (size_t i = 0; r >= 0 && i < plan->n; i++) {
-		r = apply_step(ctx, j, &plan->steps[i], e);
+		r = apply_step(ctx, lock, j, &plan->steps[i], e);
 		if (r < 0)
 			err_prefix(e, r, "[%s] ", plan->steps[i].ops->name);
 	}
@@ -267,65 +268,171 @@ int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const ch
 		struct err re;
 		size_t len = strlen(e->msg);
 
-		if (revert_all(ctx, j, &re) < 0)
+		if (revert_all(ctx, lock, j, &re) < 0)
 			snprintf(e->msg + len, sizeof(e->msg) - len, "; rollback incomplete: %s", re.msg);
 		else
 			snprintf(e->msg + len, sizeof(e->msg) - len, " (everything done was rolled back)");
 	}
+	return r;
+}
+
+int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
+		 struct err *e)
+{
+	struct journal *j = NULL;
+	int r = journal_load(journal_path, &j, e);
+
+	if (r == -ENOENT)
+		j = journal_new(journal_path, ctx->vm, ctx->dom && ctx->dom->uuid ? ctx->dom->uuid : "");
+	else if (r < 0)
+		return r;
+	r = apply_all(ctx, held_lock, plan, j, e);
 	journal_free(j);
+	if (r < 0)
+		tidy_after(ctx);
 	return r;
 }
 
 int engine_revert(const struct action_ctx *actx, const char *journal_path, struct err *e)
 {
 	_cleanup_close_ int lock = -1;
+	_cleanup_free_ struct journal **others = NULL;
 	struct action_ctx c = *actx;
-	struct engine_others o = { 0 };
+	struct journals js;
 	struct journal *j;
 	int r;
 
-	r = engine_lock(c.conf, true, &lock, e);
+	r = lock_take(c.conf, true, c.vm, "release", &lock, e);
 	if (r < 0)
 		return r;
+	held_lock = lock;
 	r = journal_load(journal_path, &j, e);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
-		return r;
-	r = engine_load_others(c.conf->state_dir, journal_path, &o, e);
-	if (r == 0) {
-		c.others = o.v;
-		c.n_others = o.n;
-		r = revert_all(&c, j, e);
-	}
-	engine_free_others(&o);
+		return err_prefix(e, r, "%s", "nothing reverted, the journal is kept: ");
+	r = load_all(&c, journal_path, &js, &others, e);
+	if (r == 0)
+		r = revert_all(&c, lock, j, e);
+	journals_free(&js);
 	journal_free(j);
+	tidy_after(&c);
+	held_lock = -1;
 	return r;
 }
 
 struct find_vm {
-	const char *vm;
+	const char *vm, *uuid;
 	char *path;
+	char *why; /* why a journal that may be this VM's cannot be read */
 };
+
+/* A journal is named by its domain's uuid, else by the VM's name. */
+static bool may_be_vm(const struct journal *j, const struct find_vm *f)
+{
+	const char *base = strrchr(j->path, '/');
+	_cleanup_free_ char *by_name = xasprintf("/%s.journal", f->vm);
+
+	return !f->uuid || !strcmp(base, by_name);
+}
 
 static int match_vm(struct journal *j, void *arg)
 {
 	struct find_vm *f = arg;
 
-	if (strcmp(j->vm, f->vm) == 0 && !f->path)
+	if (j->unreadable && !f->why && may_be_vm(j, f))
+		f->why = xstrdup(j->unreadable);
+	else if (!j->unreadable && strcmp(j->vm, f->vm) == 0 && !f->path)
 		f->path = xstrdup(j->path);
 	return 0;
 }
 
-int engine_find_journal(const char *state_dir, const char *vm, char **path, struct err *e)
+int engine_find_journal(const char *state_dir, const char *vm, const char *uuid, char **path, struct err *e)
 {
-	struct find_vm f = { vm, NULL };
+	struct find_vm f = { vm, uuid && uuid[0] ? uuid : NULL, NULL, NULL };
 	int r = engine_for_each_journal(state_dir, match_vm, &f, e);
 
-	if (r < 0)
-		return r;
-	if (!f.path)
-		return -ENOENT;
-	*path = f.path;
+	if (r == 0 && f.path) {
+		free(f.why);
+		*path = f.path;
+		return 0;
+	}
+	if (r == 0 && f.why)
+		r = err_set(e, -EBADMSG, "no readable journal names VM %s, and one that cannot be read may be its own: %s",
+			    vm, f.why);
+	free(f.why);
+	free(f.path);
+	return r < 0 ? r : -ENOENT;
+}
+
+static int collect_other(struct journal *j, void *arg)
+{
+	struct engine_others *o = arg;
+
+	if (j->unreadable || (o->own_path && strcmp(j->path, o->own_path) == 0))
+		return 0;
+	o->v = xrealloc(o->v, (o->n + 1) * sizeof(*o->v));
+	o->v[o->n++] = journal_dup(j);
 	return 0;
+}
+
+int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e)
+{
+	*o = (struct engine_others){ .own_path = own_path };
+	return engine_for_each_journal(state_dir, collect_other, o, e);
+}
+
+void engine_free_others(struct engine_others *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		journal_free(o->v[i]);
+	free(o->v);
+	*o = (struct engine_others){ 0 };
+}
+
+/* Under an exclusive lock: says loudly which journals cannot be read, and tidies state_dir. */
+static void view_tidy(const struct hookd_conf *conf)
+{
+	struct journals js = { 0 };
+	struct err e;
+
+	if (engine_for_each_journal(conf->state_dir, collect, &js, &e) == 0)
+		tidy(conf, &js);
+	journals_free(&js);
+}
+
+int engine_view_open(const struct hookd_conf *conf, const char *own_path, bool exclusive, struct engine_view *v,
+		     struct err *e)
+{
+	const char *base = strrchr(own_path, '/');
+	int r = lock_take(conf, exclusive, base ? base + 1 : own_path, "planning", &v->lock_fd, e);
+
+	v->others = (struct engine_others){ 0 };
+	v->blind = !exclusive && r == -EACCES;
+	if (!exclusive && (r == -ENOENT || r == -EACCES)) {
+		v->lock_fd = -1;
+		return 0;
+	}
+	if (r < 0) {
+		v->lock_fd = -1;
+		return r;
+	}
+	if (exclusive) {
+		held_lock = v->lock_fd;
+		view_tidy(conf);
+	}
+	r = engine_load_others(conf->state_dir, own_path, &v->others, e);
+	if (r < 0)
+		engine_view_close(v);
+	return r;
+}
+
+void engine_view_close(struct engine_view *v)
+{
+	engine_free_others(&v->others);
+	if (v->lock_fd >= 0)
+		close(v->lock_fd);
+	if (v->lock_fd == held_lock)
+		held_lock = -1;
+	v->lock_fd = -1;
 }

@@ -11,11 +11,15 @@
  * returns the step's error (e->msg names the step). */
 int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
 		 struct err *e);
-/* Reverts every record of the journal, newest first, and removes it. No journal: nothing to do. */
+/* Reverts every record of the journal, newest first, and removes it. No journal: nothing to do.
+ * A journal that cannot be read completely is an error, and is kept. */
 int engine_revert(const struct action_ctx *ctx, const char *journal_path, struct err *e);
-/* Finds the journal of the VM named vm in state_dir (for `restore VM` without domain XML). */
-int engine_find_journal(const char *state_dir, const char *vm, char **path, struct err *e);
-/* Calls fn for every journal in state_dir (sorted by file name). */
+/* Finds the journal of the VM named vm in state_dir (for `restore VM` without domain XML). -ENOENT
+ * when there is none; -EBADMSG (e->msg says why) when none names it but an unreadable one may be
+ * its own: without uuid, any; with it, the one named by the VM's name. */
+int engine_find_journal(const char *state_dir, const char *vm, const char *uuid, char **path, struct err *e);
+/* Calls fn for every journal in state_dir (sorted by file name); one that cannot be read comes
+ * with j->unreadable set and no records. */
 int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg,
 			    struct err *e);
 /* The live journals in state_dir but own_path's (NULL: all of them): what the other VMs hold. */

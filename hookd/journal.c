@@ -138,40 +138,70 @@ out:
 	return r;
 }
 
+/* The first line: this format, or a clear word on what it is instead. */
+static int check_magic(const char *path, const char *buf, struct err *e)
+{
+	static const char prefix[] = "hookd-journal ";
+
+	if (strncmp(buf, JOURNAL_MAGIC "\n", sizeof(JOURNAL_MAGIC)) == 0)
+		return 0;
+	if (strncmp(buf, prefix, sizeof(prefix) - 1) == 0) {
+		const char *v = buf + sizeof(prefix) - 1;
+		int n = (int)strcspn(v, "\n");
+
+		return err_set(e, -EINVAL, "%s: journal format '%.*s', this hookd reads '%s': written by another hookd version; restore it with that version",
+			       path, n > 20 ? 20 : n, v, JOURNAL_MAGIC + sizeof(prefix) - 1);
+	}
+	return err_set(e, -EINVAL, "%s: not a hookd journal", path);
+}
+
+/* Every line ends in a newline and parses: a journal is always saved whole. A NUL byte, a cut
+ * tail or a bad line means the journal cannot say everything that was done. */
+static int parse_body(struct journal *j, char *line, const char *end, struct err *e)
+{
+	unsigned lineno = 1;
+
+	for (char *next; line < end; line = next + 1) {
+		lineno++;
+		next = memchr(line, '\n', (size_t)(end - line));
+		if (!next)
+			return err_set(e, -EINVAL, "%s:%u: journal cut short (no newline at its end)", j->path, lineno);
+		*next = '\0';
+		if (line[0] && parse_line(j, line) < 0)
+			return err_set(e, -EINVAL, "%s:%u: corrupt journal record", j->path, lineno);
+	}
+	return 0;
+}
+
 int journal_load(const char *path, struct journal **out, struct err *e)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct journal *j;
-	char *line, *next;
-	unsigned lineno = 1;
+	const char *nul;
+	size_t len = 0;
 	int r = trust_open_state(path, O_RDONLY, &fd, e);
 
 	if (r < 0)
 		return r;
-	r = read_all_fd(fd, JOURNAL_MAX, &buf, NULL);
+	r = read_all_fd(fd, JOURNAL_MAX, &buf, &len);
 	if (r < 0)
-		return err_set(e, r, "%s: %s", path, strerror(-r));
-	next = strchr(buf, '\n');
-	if (!next || strncmp(buf, JOURNAL_MAGIC "\n", sizeof(JOURNAL_MAGIC)) != 0)
-		return err_set(e, -EINVAL, "%s: not a hookd journal", path);
+		return err_set(e, r == -EFBIG ? -EINVAL : r, "%s: %s", path,
+			       r == -EFBIG ? "larger than any journal hookd writes" : strerror(-r));
+	nul = memchr(buf, '\0', len);
+	if (nul)
+		return err_set(e, -EINVAL, "%s: a NUL byte at offset %zu: corrupt journal", path, (size_t)(nul - buf));
+	r = check_magic(path, buf, e);
+	if (r < 0)
+		return r;
 	j = journal_new(path, "", "");
-	for (line = next + 1; *line; line = next + 1) {
-		lineno++;
-		next = strchr(line, '\n');
-		if (!next) /* a journal is always saved whole, ending in a newline */
-			break;
-		*next = '\0';
-		if (line[0] && parse_line(j, line) < 0)
-			goto corrupt;
+	r = parse_body(j, buf + sizeof(JOURNAL_MAGIC), buf + len, e);
+	if (r < 0) {
+		journal_free(j);
+		return r;
 	}
-	if (*line == '\0') {
-		*out = j;
-		return 0;
-	}
-corrupt:
-	journal_free(j);
-	return err_set(e, -EINVAL, "%s:%u: corrupt journal record", path, lineno);
+	*out = j;
+	return 0;
 }
 
 static int fsync_dir_of(const char *path)
@@ -246,7 +276,25 @@ struct journal *journal_dup(const struct journal *src)
 
 		journal_append(j, r->state, r->action, r->op, r->target, r->value, r->saved);
 	}
+	j->unreadable = src->unreadable ? xstrdup(src->unreadable) : NULL;
 	return j;
+}
+
+static const char *journal_tmp(char *name, void *ctx)
+{
+	static const char suffix[] = ".journal.tmp";
+	size_t len = strlen(name);
+
+	(void)ctx;
+	if (len < sizeof(suffix) || strcmp(name + len - sizeof(suffix) + 1, suffix) != 0)
+		return NULL;
+	return "temp file of a run killed while it saved a journal";
+}
+
+int journal_leftovers(const char *state_dir, bool remove, void (*report)(const char *path, const char *why, void *arg),
+		      void *arg)
+{
+	return dir_leftovers(state_dir, journal_tmp, NULL, remove, report, arg);
 }
 
 void journal_free(struct journal *j)
@@ -266,5 +314,6 @@ void journal_free(struct journal *j)
 	free(j->path);
 	free(j->vm);
 	free(j->uuid);
+	free(j->unreadable);
 	free(j);
 }

@@ -2,6 +2,7 @@
 #ifndef HOOKD_JOURNAL_H
 #define HOOKD_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -23,6 +24,7 @@ struct journal {
 	char *uuid;
 	struct journal_rec *recs;
 	size_t n;
+	char *unreadable; /* why it could not be read (it then has no records), or NULL */
 };
 
 /* "<state_dir>/<uuid or name>.journal"; the uuid when the domain has one. */
@@ -39,6 +41,10 @@ size_t journal_append(struct journal *j, enum rec_state state, const char *actio
 /* The record for action+target, or NULL. */
 struct journal_rec *journal_find(const struct journal *j, const char *action, const char *target);
 struct journal *journal_dup(const struct journal *j);
+/* Temp files in state_dir left by a run killed while it saved a journal: reported, and removed
+ * when remove is set (only under the lock: no one else saves then). */
+int journal_leftovers(const char *state_dir, bool remove, void (*report)(const char *path, const char *why, void *arg),
+		      void *arg);
 void journal_free(struct journal *j);
 
 #endif

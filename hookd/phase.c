@@ -10,24 +10,27 @@
 #include "vmconfig.h"
 
 /* The journal of vm: by the domain's uuid, else the one that names the VM. */
-static char *journal_of(const struct hookd_conf *conf, const char *vm, const struct domain *dom)
+static int journal_of(const struct hookd_conf *conf, const char *vm, const struct domain *dom, char **path,
+		      struct err *e)
 {
-	char *path = journal_path_for(conf->state_dir, dom ? dom->uuid : NULL, vm);
-	struct err e;
-
-	if (access(path, F_OK) == 0)
-		return path;
-	free(path);
-	return engine_find_journal(conf->state_dir, vm, &path, &e) == 0 ? path : NULL;
+	*path = journal_path_for(conf->state_dir, dom ? dom->uuid : NULL, vm);
+	if (access(*path, F_OK) == 0)
+		return 0;
+	free(*path);
+	*path = NULL;
+	return engine_find_journal(conf->state_dir, vm, dom ? dom->uuid : NULL, path, e);
 }
 
 static int run_release(const struct action_ctx *ctx, struct err *e)
 {
-	_cleanup_free_ char *path = journal_of(ctx->conf, ctx->vm, ctx->dom);
+	_cleanup_free_ char *path = NULL;
+	int r = journal_of(ctx->conf, ctx->vm, ctx->dom, &path, e);
 
-	if (!path)
+	if (r == -ENOENT)
 		return EXIT_OK;
-	return engine_revert(ctx, path, e) < 0 ? EXIT_ACTION_FAILED : EXIT_OK;
+	if (r == 0)
+		r = engine_revert(ctx, path, e);
+	return r < 0 ? EXIT_ACTION_FAILED : EXIT_OK;
 }
 
 int phase_plan(struct action_ctx *ctx, const struct vm_config *cfg, enum phase ph, bool exclusive,

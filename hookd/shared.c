@@ -33,27 +33,29 @@ bool shared_held_by_others(const struct action_ctx *ctx, const char *action, con
 	return n > 0;
 }
 
-/* <state_dir>/shared/<key> with '/' in the key escaped, so a sysfs path can be a key. */
-static char *baseline_path(const struct action_ctx *ctx, const char *key)
+/* <state_dir>/shared/<action>:<target>, with '/', '%', ':' and '.' in the target %-escaped (a sysfs
+ * path can be a target): the name says which journal record holds the baseline, and never ends in
+ * the ".tmp" of the temp file beside it. */
+static char *baseline_path(const struct hookd_conf *conf, const char *action, const char *target)
 {
-	_cleanup_free_ char *esc = xmalloc(strlen(key) * 3 + 1);
+	_cleanup_free_ char *esc = xmalloc(strlen(target) * 3 + 1);
 	char *o = esc;
 
-	for (const char *s = key; *s; s++) {
-		if (*s == '/' || *s == '%')
+	for (const char *s = target; *s; s++) {
+		if (*s == '/' || *s == '%' || *s == ':' || *s == '.')
 			o += sprintf(o, "%%%02x", (unsigned char)*s);
 		else
 			*o++ = *s;
 	}
 	*o = '\0';
-	return xasprintf("%s/shared/%s", ctx->conf->state_dir, esc);
+	return xasprintf("%s/shared/%s:%s", conf->state_dir, action, esc);
 }
 
-int shared_baseline(const struct action_ctx *ctx, const char *key, const char *current, char **baseline,
-		    struct err *e)
+int shared_baseline(const struct action_ctx *ctx, const char *action, const char *target, const char *current,
+		    char **baseline, struct err *e)
 {
-	_cleanup_free_ char *path = baseline_path(ctx, key), *dir = xasprintf("%s/shared", ctx->conf->state_dir);
-	_cleanup_free_ char *tmp = NULL;
+	_cleanup_free_ char *path = baseline_path(ctx->conf, action, target);
+	_cleanup_free_ char *dir = xasprintf("%s/shared", ctx->conf->state_dir), *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	size_t len = strlen(current);
 	int r = trust_open_state(path, O_RDONLY, &fd, e);
@@ -70,16 +72,75 @@ int shared_baseline(const struct action_ctx *ctx, const char *key, const char *c
 	if (r < 0)
 		return r;
 	if (write(fd, current, len) != (ssize_t)len || fsync(fd) < 0 || rename(tmp, path) < 0)
-		return err_set(e, -errno, "cannot record the baseline of %s in %s: %s", key, path, strerror(errno));
+		return err_set(e, -errno, "cannot record the baseline of %s in %s: %s", target, path, strerror(errno));
 	*baseline = xstrdup(current);
 	return 0;
 }
 
-int shared_baseline_drop(const struct action_ctx *ctx, const char *key, struct err *e)
+int shared_baseline_drop(const struct action_ctx *ctx, const char *action, const char *target, struct err *e)
 {
-	_cleanup_free_ char *path = baseline_path(ctx, key);
+	_cleanup_free_ char *path = baseline_path(ctx->conf, action, target);
 
 	if (unlink(path) < 0 && errno != ENOENT)
 		return err_set(e, -errno, "%s: %s", path, strerror(errno));
 	return 0;
+}
+
+/* Splits "<action>:<escaped target>" in place; false for a name of any other form. */
+static bool parse_baseline_name(char *name, const char **action, char **target)
+{
+	char *colon = strchr(name, ':'), *o;
+
+	if (!colon || colon == name)
+		return false;
+	*colon = '\0';
+	*action = name;
+	*target = o = colon + 1;
+	for (char *s = colon + 1; *s; s++) {
+		unsigned v;
+
+		if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1 && s[1] && s[2])
+			*o++ = (char)v, s += 2;
+		else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return true;
+}
+
+static bool held(struct journal *const *all, size_t n, const char *action, const char *target)
+{
+	for (size_t i = 0; i < n; i++)
+		if (journal_find(all[i], action, target))
+			return true;
+	return false;
+}
+
+struct journals_view {
+	struct journal *const *all;
+	size_t n;
+};
+
+/* Why a file of <state_dir>/shared is a leftover, or NULL when it is a live baseline. */
+static const char *leftover_why(char *name, void *ctx)
+{
+	const struct journals_view *v = ctx;
+	const char *action;
+	char *target;
+	size_t len = strlen(name);
+
+	if (len > 4 && strcmp(name + len - 4, ".tmp") == 0)
+		return "temp file of a run that was killed";
+	if (!parse_baseline_name(name, &action, &target) || !action_find(action))
+		return NULL; /* not ours to judge */
+	return held(v->all, v->n, action, target) ? NULL : "baseline that no journal holds any more";
+}
+
+int shared_leftovers(const struct hookd_conf *conf, struct journal *const *all, size_t n, bool remove,
+		     void (*report)(const char *path, const char *why, void *arg), void *arg)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/shared", conf->state_dir);
+	struct journals_view v = { all, n };
+
+	return dir_leftovers(dir, leftover_why, &v, remove, report, arg);
 }

@@ -12,11 +12,18 @@
 void shared_for_each(const struct action_ctx *ctx, const char *action, const char *target,
 		     void (*fn)(const struct journal *j, const struct journal_rec *rec, void *arg), void *arg);
 bool shared_held_by_others(const struct action_ctx *ctx, const char *action, const char *target);
-/* The baseline of key: kept in <state_dir>/shared/ from the first VM that changes the resource to
- * the last that gives it back. Stores `current` when there is none yet. */
-int shared_baseline(const struct action_ctx *ctx, const char *key, const char *current, char **baseline,
-		    struct err *e);
-/* Forgets the baseline (the last holder restored it). */
-int shared_baseline_drop(const struct action_ctx *ctx, const char *key, struct err *e);
+/* The baseline of action's target: kept in <state_dir>/shared/ from the first VM that changes the
+ * resource until no journal holds a record of action+target (shared_leftovers removes it then, so
+ * a crash anywhere in a release keeps it for the restore that follows). Stores `current` when
+ * there is none yet. */
+int shared_baseline(const struct action_ctx *ctx, const char *action, const char *target, const char *current,
+		    char **baseline, struct err *e);
+/* Forgets the baseline at once (a stale one no live journal can hold). */
+int shared_baseline_drop(const struct action_ctx *ctx, const char *action, const char *target, struct err *e);
+/* The files of <state_dir>/shared that are no live baseline (no journal of `all` holds them, or
+ * temp files of a killed run): reported, and removed when remove is set. Call under the lock, with
+ * every journal readable. */
+int shared_leftovers(const struct hookd_conf *conf, struct journal *const *all, size_t n, bool remove,
+		     void (*report)(const char *path, const char *why, void *arg), void *arg);
 
 #endif

@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -154,6 +155,31 @@ void std_fds_ensure(void)
 	for (int fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
 			abort(); /* fds below fd are open: open(2) returns the lowest free one */
+}
+
+int dir_leftovers(const char *dir, const char *(*why)(char *name, void *ctx), void *ctx, bool remove,
+		  void (*report)(const char *path, const char *why, void *arg), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *name = xstrdup(de->d_name), *path = xasprintf("%s/%s", dir, de->d_name);
+		const char *reason = de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")) ? NULL
+													      : why(name, ctx);
+
+		if (!reason)
+			continue;
+		if (remove && unlink(path) < 0 && errno != ENOENT)
+			r = -errno;
+		if (report)
+			report(path, reason, arg);
+	}
+	closedir(d);
+	return r;
 }
 
 long long now_ms(void)

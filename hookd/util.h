@@ -53,6 +53,10 @@ int parse_bool(const char *s, bool *out, struct err *e);
 int parse_uint(const char *s, unsigned long long *out);
 /* Reads all of fd up to max bytes into a NUL-terminated buffer; -EFBIG beyond max. */
 int read_all_fd(int fd, size_t max, char **out, size_t *len);
+/* For each entry of dir that why() names a leftover (a reason; NULL: keep it): report it, and
+ * unlink it when remove is set. A missing dir has none. */
+int dir_leftovers(const char *dir, const char *(*why)(char *name, void *ctx), void *ctx, bool remove,
+		  void (*report)(const char *path, const char *why, void *arg), void *arg);
 /* Prints s as a JSON string literal, escaped. */
 void json_string(FILE *out, const char *s);
 /* Prints `, "key": "value"` (value escaped): the next member of an object already opened. */

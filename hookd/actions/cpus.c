@@ -511,7 +511,7 @@ static int apply_controller(const struct action_ctx *ctx, const struct step *st,
 	int r = sysfs_read(ctx->conf->root, st->target, &now);
 
 	if (r == 0)
-		r = shared_baseline(ctx, st->target, now, &base, e);
+		r = shared_baseline(ctx, action_cpus.name, st->target, now, &base, e);
 	if (r < 0)
 		return err_set(e, r, "cannot read %s: %s", st->target, strerror(-r));
 	if (has_word(now, "cpuset"))
@@ -540,7 +540,7 @@ static int cpus_apply(const struct action_ctx *ctx, const struct step *st, const
 	if (irq_refused(st->target, r))
 		return 0;
 	if (r == 0)
-		r = shared_baseline(ctx, st->target, now, &base, e);
+		r = shared_baseline(ctx, action_cpus.name, st->target, now, &base, e);
 	if (r < 0)
 		return err_set(e, r, "cannot read %s: %s", st->target, strerror(-r));
 	if (!strcmp(st->op, OP_GOVERNOR)) {
@@ -590,7 +590,7 @@ static int cpus_revert(const struct action_ctx *ctx, const struct journal_rec *r
 		return write_set(ctx, rec->op, rec->target, &m.set, NULL, e);
 	}
 	/* The last holder: back to what the first one found (or, when it never recorded, to what we found). */
-	r = shared_baseline(ctx, rec->target, rec->saved, &base, e);
+	r = shared_baseline(ctx, action_cpus.name, rec->target, rec->saved, &base, e);
 	if (r < 0)
 		return r;
 	if (!strcmp(rec->op, OP_CONTROLLER))
@@ -601,9 +601,7 @@ static int cpus_revert(const struct action_ctx *ctx, const struct journal_rec *r
 		r = err_set(e, -EINVAL, "%s: bad saved value '%s'", rec->target, base);
 	else if (base[0] || strncmp(rec->target, "/proc/irq/", 10) != 0)
 		r = write_set(ctx, rec->op, rec->target, &s, base, e);
-	if (r < 0)
-		return r;
-	return shared_baseline_drop(ctx, rec->target, e);
+	return r; /* the baseline goes once the journal no longer holds this record (shared_leftovers) */
 }
 
 const struct action_ops action_cpus = {

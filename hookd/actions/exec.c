@@ -299,6 +299,19 @@ static int exec_revert(const struct action_ctx *ctx, const struct journal_rec *r
 	return run_command(ctx, "release", rec->value, e);
 }
 
+/* The command's own timeout, and hookd.conf's for killing it and reaping what it left. */
+static unsigned exec_bound(const struct action_ctx *ctx, const char *op, const char *value)
+{
+	unsigned t = MAX_TIMEOUT_S * 1000u;
+	char **argv = NULL;
+	struct err e;
+
+	(void)op;
+	if (parse_value(value, &t, &argv, &e) == 0)
+		spawn_strv_free(argv);
+	return t + ctx->conf->timeout_ms;
+}
+
 const struct action_ops action_exec = {
 	.name = "exec",
 	.repeatable = true,
@@ -311,4 +324,5 @@ const struct action_ops action_exec = {
 	.observe = exec_observe,
 	.apply = exec_apply,
 	.revert = exec_revert,
+	.bound_ms = exec_bound,
 };

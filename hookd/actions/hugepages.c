@@ -5,8 +5,10 @@
  * node's (/sys/devices/system/node/node<N>/hugepages/...). Pools are shared by every running VM:
  * a step's value is this VM's need; pages already free count toward it, except as many as the
  * other VMs' live journals need (their QEMU may not have taken them yet). The journal keeps
- * "<nr_hugepages before> <pages added>", and release subtracts exactly the pages added, never
- * going below what the other live VMs need, so any start/stop order ends with the original count. */
+ * "<nr_hugepages before> <pages to add>", and the pool's count before any VM touched it is its
+ * shared baseline. Apply and revert never add or subtract: they write the count the live journals
+ * call for (baseline + the pages every live VM added), so running either again after a crash, or
+ * after another VM's run, changes nothing more, and any start/stop order ends with the original. */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -174,6 +176,8 @@ static int pool_write_nr(const char *root, const struct pool *p, unsigned long l
 	return pool_read(root, p, "nr_hugepages", now, e);
 }
 
+static int parse_saved(const char *saved, unsigned long long *prev, unsigned long long *add);
+
 static void add_need(const struct journal *j, const struct journal_rec *rec, void *arg)
 {
 	unsigned long long v;
@@ -181,6 +185,42 @@ static void add_need(const struct journal *j, const struct journal_rec *rec, voi
 	(void)j;
 	if (parse_uint(rec->value, &v) == 0)
 		*(unsigned long long *)arg += v;
+}
+
+static void add_added(const struct journal *j, const struct journal_rec *rec, void *arg)
+{
+	unsigned long long prev, add;
+
+	(void)j;
+	if (parse_saved(rec->saved, &prev, &add) == 0)
+		*(unsigned long long *)arg += add;
+}
+
+/* The pages the other live VMs added to this pool (or meant to: an interrupted prepare's claim
+ * stands until that VM is released). */
+static unsigned long long others_added(const struct action_ctx *ctx, const char *key)
+{
+	unsigned long long sum = 0;
+
+	shared_for_each(ctx, action_hugepages.name, key, add_added, &sum);
+	return sum;
+}
+
+/* The pool's count before any VM touched it; `prev` (this VM's record) when none was kept. */
+static int pool_baseline(const struct action_ctx *ctx, const char *key, unsigned long long prev,
+			 unsigned long long *base, struct err *e)
+{
+	_cleanup_free_ char *s = NULL;
+	char cur[32];
+	int r;
+
+	snprintf(cur, sizeof(cur), "%llu", prev);
+	r = shared_baseline(ctx, action_hugepages.name, key, cur, &s, e);
+	if (r < 0)
+		return r;
+	if (parse_uint(s, base) < 0)
+		return err_set(e, -EINVAL, "bad hugepages baseline '%s' for the %s pool", s, key);
+	return 0;
 }
 
 /* What the other running VMs need from this pool (their journals' values). */
@@ -391,12 +431,14 @@ static int hp_observe(const struct action_ctx *ctx, const struct step *st, char 
 {
 	struct pool p;
 	struct pool_state s;
-	unsigned long long need;
+	unsigned long long need, base;
 	int r;
 
 	if (pool_from_key(st->target, &p) < 0 || parse_uint(st->value, &need) < 0)
 		return err_set(e, -EINVAL, "bad hugepages step '%s' = '%s'", st->target, st->value);
 	r = pool_state(ctx, &p, need, &s, e);
+	if (r == 0) /* the first VM to use the pool keeps what it found, for the last to go back to */
+		r = pool_baseline(ctx, st->target, s.nr, &base, e);
 	if (r < 0)
 		return r;
 	*saved = xasprintf("%llu %llu", s.nr, s.add);
@@ -440,20 +482,22 @@ static int roll_back_partial(const char *root, const struct pool *p, unsigned lo
 static int hp_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
 {
 	const char *root = ctx->conf->root;
-	unsigned long long prev, add, cur, done, want, got;
+	unsigned long long prev, add, base, cur, want, got;
 	struct pool p;
 	int r;
 
 	if (pool_from_key(st->target, &p) < 0 || parse_saved(saved, &prev, &add) < 0)
 		return err_set(e, -EINVAL, "bad hugepages journal record '%s' (%s)", st->target, saved);
-	r = pool_read(root, &p, "nr_hugepages", &cur, e);
+	r = pool_baseline(ctx, st->target, prev, &base, e);
+	if (r == 0)
+		r = pool_read(root, &p, "nr_hugepages", &cur, e);
 	if (r < 0)
 		return r;
-	/* A prepare that died after its write left some pages: count them as ours. */
-	done = cur > prev ? cur - prev : 0;
-	if (done >= add)
+	/* What every live VM's pages need, this one's included: already there after a prepare that
+	 * died after its write, or when the pool was grown for an interrupted VM's claim. */
+	want = base + add + others_added(ctx, st->target);
+	if (cur >= want)
 		return 0;
-	want = cur + (add - done);
 	make_room(root, ctx->conf->timeout_ms);
 	r = pool_write_nr(root, &p, want, &got, e);
 	if (r < 0)
@@ -463,11 +507,12 @@ static int hp_apply(const struct action_ctx *ctx, const struct step *st, const c
 	return 0;
 }
 
-/* Gives back the pages this VM added, never going below what the other live VMs need. */
+/* Back to the baseline plus what the other live VMs added: never below what they hold, and the
+ * same count however often it runs. */
 static int hp_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
 {
 	const char *root = ctx->conf->root;
-	unsigned long long prev, add, cur, added, floor, target, now;
+	unsigned long long prev, add, base, cur, target, now;
 	_cleanup_free_ char *dir = NULL, *name = NULL;
 	struct pool p;
 	int r;
@@ -476,19 +521,13 @@ static int hp_revert(const struct action_ctx *ctx, const struct journal_rec *rec
 		return err_set(e, -EINVAL, "bad hugepages journal record '%s' (%s)", rec->target, rec->saved);
 	if (!sysfs_exists(root, (dir = pool_dir(&p))))
 		return 0; /* the pool is gone (1G pages after a reboot without them): nothing to give back */
-	r = pool_read(root, &p, "nr_hugepages", &cur, e);
+	r = pool_baseline(ctx, rec->target, prev, &base, e);
+	if (r == 0)
+		r = pool_read(root, &p, "nr_hugepages", &cur, e);
 	if (r < 0)
 		return r;
-	/* Not marked done: the apply failed (and rolled back) or died part-way; what is above the
-	 * count it found is ours, up to what it meant to add. */
-	added = rec->state == REC_DONE ? add : cur > prev ? (cur - prev < add ? cur - prev : add) : 0;
-	if (added == 0)
-		return 0;
-	floor = others_need(ctx, rec->target);
-	target = cur > added ? cur - added : 0;
-	if (target < floor)
-		target = floor < cur ? floor : cur;
-	if (target == cur)
+	target = base + others_added(ctx, rec->target);
+	if (cur <= target)
 		return 0;
 	r = pool_write_nr(root, &p, target, &now, e);
 	if (r < 0)

@@ -154,11 +154,6 @@ static int modules_observe(const struct action_ctx *ctx, const struct step *st, 
 	return 0;
 }
 
-static char *baseline_key(const char *name)
-{
-	return xasprintf("modules/%s", name);
-}
-
 static int do_unload(const struct action_ctx *ctx, const char *name, struct err *e)
 {
 	_cleanup_free_ char *who = NULL;
@@ -172,14 +167,14 @@ static int do_unload(const struct action_ctx *ctx, const char *name, struct err 
 static int modules_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
 {
 	const char *root = ctx->conf->root;
-	_cleanup_free_ char *key = baseline_key(st->target), *base = NULL;
+	_cleanup_free_ char *base = NULL;
 	enum hkmod_state now = hkmod_state(root, st->target);
 	bool unload = strcmp(st->op, "unload") == 0;
 	int r;
 
 	if (now == HKMOD_BUILTIN || (unload && now == HKMOD_ABSENT) || (!unload && now == HKMOD_LOADED))
 		return 0;
-	r = shared_baseline(ctx, key, saved && saved[0] ? saved : hkmod_state_name(now), &base, e);
+	r = shared_baseline(ctx, action_modules.name, st->target, saved && saved[0] ? saved : hkmod_state_name(now), &base, e);
 	if (r < 0)
 		return r;
 	return unload ? do_unload(ctx, st->target, e)
@@ -190,13 +185,13 @@ static int modules_apply(const struct action_ctx *ctx, const struct step *st, co
 static int modules_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
 {
 	const char *root = ctx->conf->root;
-	_cleanup_free_ char *key = baseline_key(rec->target), *base = NULL;
+	_cleanup_free_ char *base = NULL;
 	enum hkmod_state want, now = hkmod_state(root, rec->target);
 	int r;
 
 	if (shared_held_by_others(ctx, "modules", rec->target))
 		return 0;
-	r = shared_baseline(ctx, key, rec->saved[0] ? rec->saved : hkmod_state_name(now), &base, e);
+	r = shared_baseline(ctx, action_modules.name, rec->target, rec->saved[0] ? rec->saved : hkmod_state_name(now), &base, e);
 	if (r < 0)
 		return r;
 	if (hkmod_state_parse(base, &want) < 0)
@@ -205,9 +200,7 @@ static int modules_revert(const struct action_ctx *ctx, const struct journal_rec
 		r = hkmod_load_module(root, rec->target, ctx->conf->timeout_ms, e);
 	else if (strcmp(rec->op, "load") == 0 && want == HKMOD_ABSENT && now == HKMOD_LOADED)
 		r = do_unload(ctx, rec->target, e);
-	if (r < 0)
-		return r;
-	return shared_baseline_drop(ctx, key, e);
+	return r; /* the baseline goes once the journal no longer holds this record (shared_leftovers) */
 }
 
 const struct action_ops action_modules = {

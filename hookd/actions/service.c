@@ -178,24 +178,19 @@ static int service_plan(const struct action_ctx *ctx, const void *data, enum pha
 	return r;
 }
 
-static char *baseline_key(const char *unit)
-{
-	return xasprintf("service:%s", unit);
-}
-
 /* saved = "active" or "inactive": whether the unit ran when this VM came to stop it. */
 static int service_observe(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e)
 {
-	_cleanup_free_ char *key = baseline_key(st->target), *base = NULL;
+	_cleanup_free_ char *base = NULL;
 	bool active;
 	int r = unit_active(ctx, st->target, &active, e);
 
 	if (r < 0)
 		return r;
 	/* No other VM holds it: what it is now is the baseline (a stale one from a lost journal goes). */
-	if (!shared_held_by_others(ctx, "service", st->target) && (r = shared_baseline_drop(ctx, key, e)) < 0)
+	if (!shared_held_by_others(ctx, "service", st->target) && (r = shared_baseline_drop(ctx, action_service.name, st->target, e)) < 0)
 		return r;
-	r = shared_baseline(ctx, key, active ? "active" : "inactive", &base, e);
+	r = shared_baseline(ctx, action_service.name, st->target, active ? "active" : "inactive", &base, e);
 	if (r < 0)
 		return r;
 	*saved = xstrdup(active ? "active" : "inactive");
@@ -226,7 +221,7 @@ static int service_apply(const struct action_ctx *ctx, const struct step *st, co
 /* Starts the unit when it ran before the first VM stopped it, unless another VM still wants it stopped. */
 static int service_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
 {
-	_cleanup_free_ char *key = baseline_key(rec->target), *base = NULL;
+	_cleanup_free_ char *base = NULL;
 	struct spawn_result res;
 	int r;
 
@@ -234,7 +229,7 @@ static int service_revert(const struct action_ctx *ctx, const struct journal_rec
 		log_info("[service] %s left stopped: another running VM stopped it too", rec->target);
 		return 0;
 	}
-	r = shared_baseline(ctx, key, rec->saved, &base, e);
+	r = shared_baseline(ctx, action_service.name, rec->target, rec->saved, &base, e);
 	if (r < 0)
 		return r;
 	if (strcmp(base, "active") == 0 || strcmp(rec->saved, "active") == 0) {
@@ -245,7 +240,7 @@ static int service_revert(const struct action_ctx *ctx, const struct journal_rec
 			return systemctl_failed(&res, "start", rec->target, e);
 		spawn_result_free(&res);
 	}
-	return shared_baseline_drop(ctx, key, e);
+	return 0; /* the baseline goes once the journal no longer holds this record (shared_leftovers) */
 }
 
 const struct action_ops action_service = {

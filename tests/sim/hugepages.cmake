@@ -15,7 +15,9 @@ foreach(case
     auto_from_xml_default_size_and_numatune
     auto_from_xml_page_size_1g
     two_vms_interleaved_restore_exactly
-    crash_after_each_write_then_release_restores)
+    crash_after_each_write_then_release_restores
+    release_crash_then_restore_keeps_boot_pages
+    interrupted_prepare_does_not_count_anothers_pages)
   hookd_sim_test(sim_hugepages_${case} test_hugepages.sh ${case})
   set_property(TEST sim_hugepages_${case} APPEND PROPERTY ENVIRONMENT
     SIM_MKROOT_HUGEPAGES=$<TARGET_FILE:sim-mkroot-hugepages>)

@@ -93,3 +93,16 @@ expect_rc() { # WANT WHAT: the exit code of the last hookd call
 expect_in() { # HAYSTACK NEEDLE WHAT
 	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
 }
+
+# domain_xml NAME UUID: a minimal domain XML (1 GiB, 2 vCPUs, no devices) on stdout.
+domain_xml() {
+	cat <<-EOX
+		<domain type='kvm'>
+		  <name>$1</name>
+		  <uuid>$2</uuid>
+		  <memory unit='KiB'>1048576</memory>
+		  <vcpu placement='static'>2</vcpu>
+		  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+		</domain>
+	EOX
+}

@@ -305,6 +305,86 @@ case_crash_after_each_write_then_release_restores() {
 	fail "prepare never finished within 10 writes"
 }
 
+# crash_run N VM PHASE|restore: the run killed right after its Nth kernel write; CRASHED=0 when it finished first.
+crash_run() {
+	local n=$1 vm=$2 what=$3 rc before args
+	args=(run "$vm" "$what" --xml "$T/$vm.xml")
+	[[ $what == restore ]] && args=(restore "$vm")
+	before=$(cat "$R/.sim/write_count")
+	echo $((before + n)) >"$R/.sim/faults/crash_at"
+	set +e
+	setsid env LD_PRELOAD="$SIM_SHIM" HOOKD_SIM_ROOT="$R" "$HOOKD_BIN" --conf "$T/hookd.conf" "${args[@]}" >"$T/out" 2>&1
+	rc=$?
+	set -e
+	rm -f "$R/.sim/faults/crash_at"
+	CRASHED=$((rc == 137))
+	((rc == 0 || rc == 137)) || fail "$vm $what with a crash at write $n exited $rc: $(cat "$T/out")"
+}
+
+# A release killed after its nr_hugepages write, before the journal dropped the record: the
+# restore that follows must not give the pages back a second time (10 pages reserved at boot stay).
+case_release_crash_then_restore_keeps_boot_pages() {
+	local n=1
+	while ((n <= 10)); do
+		hp_root --pool 2048:0:300:400:10
+		vm win11 $UA 1048576 'size = 2M\nnode = 0\n'
+		run win11 prepare
+		expect_rc 0 prepare
+		crash_run $n win11 release
+		if ((!CRASHED)); then
+			ok "release makes $((n - 1)) kernel writes; every crash point covered"
+			((n > 1)) || fail "release made no kernel write"
+			expect_eq "$(pool 2048)" "10/10 10/10 0/0" "uncrashed release: pool back to 10"
+			return
+		fi
+		hookd restore win11
+		expect_rc 0 "restore after a release crashed at write $n"
+		expect_eq "$(pool 2048)" "10/10 10/10 0/0" "release crashed at write $n, then restore: pool back to 10"
+		hookd restore win11
+		expect_rc 0 "restore again"
+		expect_eq "$(pool 2048)" "10/10 10/10 0/0" "a second restore changes nothing"
+		expect_no_journals
+		n=$((n + 1))
+	done
+	fail "release still crashing after 10 writes"
+}
+
+# VM a killed after its intent record, before it reserved anything; b then prepares 64 pages.
+# a's record must not make b's pages its own.
+case_interrupted_prepare_does_not_count_anothers_pages() {
+	hp_root --pool 2048:0:4096:0:10
+	vm a $UA 131072 'size = 2M\npages = 64\nnode = 0\n'
+	vm b $UB 131072 'size = 2M\npages = 64\nnode = 0\n'
+	crash_run 1 a prepare
+	expect_eq "$CRASHED" 1 "a's prepare killed at its first write (drop_caches), before nr_hugepages"
+	expect_eq "$(pool 2048)" "10/10 10/10 0/0" "a reserved nothing"
+	run b prepare
+	expect_rc 0 "b prepare"
+	hookd restore a
+	expect_rc 0 "restore a"
+	local after_a
+	after_a=$(pool 2048)
+	run b release
+	expect_rc 0 "b release"
+	expect_eq "$(pool 2048)" "10/10 10/10 0/0" "restore a then release b: the 10 boot pages remain (after restore a: $after_a)"
+	expect_no_journals
+
+	hp_root --pool 2048:0:4096:0:10
+	crash_run 1 a prepare
+	run b prepare
+	expect_rc 0 "b prepare"
+	run a prepare
+	expect_rc 0 "a prepared again"
+	local nr
+	nr=$(cat "$R/$N0/hugepages-2048kB/nr_hugepages")
+	((nr >= 128)) && ok "a and b hold $nr pages: at least the 128 they need" ||
+		fail "a and b hold $nr pages where they need 128"
+	run a release
+	run b release
+	expect_eq "$(pool 2048)" "10/10 10/10 0/0" "both released: the 10 boot pages remain"
+	expect_no_journals
+}
+
 case=${1:?case}
 declare -F "case_$case" >/dev/null || { echo "unknown case $case" >&2; exit 2; }
 "case_$case"

@@ -19,19 +19,7 @@ setup() {
 	printf 'root = %s\nhooks_dir = %s\nstate_dir = %s\ntimeout = 2\nlog = none\n' "$R" "$T/hooks.d" "$T/state" >"$T/hookd.conf"
 	printf '%b' "$body" >"$T/hooks.d/win11.ini"
 	chmod 0644 "$T/hookd.conf" "$T/hooks.d/win11.ini"
-	xml win11 "$UUID" >"$T/win11.xml"
-}
-
-xml() {
-	cat <<-EOX
-		<domain type='kvm'>
-		  <name>$1</name>
-		  <uuid>$2</uuid>
-		  <memory unit='KiB'>1048576</memory>
-		  <vcpu placement='static'>2</vcpu>
-		  <os><type arch='x86_64' machine='q35'>hvm</type></os>
-		</domain>
-	EOX
+	domain_xml win11 "$UUID" >"$T/win11.xml"
 }
 
 run() { hookd run "${2:-win11}" "$1" --xml "$T/${2:-win11}.xml"; }
@@ -169,7 +157,7 @@ case_second_vm_keeps_module_until_last_release() {
 	local uuid2=6f1b4c52-4c1e-4c55-9d40-0d2d1b1b0a04
 	setup '[modules]\nload = sim_extra\nunload = sim_snd\n'
 	cp "$T/hooks.d/win11.ini" "$T/hooks.d/win10.ini"
-	xml win10 "$uuid2" >"$T/win10.xml"
+	domain_xml win10 "$uuid2" >"$T/win10.xml"
 	run prepare win11
 	expect_rc 0 "win11 prepare"
 	run prepare win10

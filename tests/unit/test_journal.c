@@ -161,16 +161,18 @@ static void test_save_fails_cleanly(void)
 	journal_free(j);
 }
 
-/* Expects name with text refused with "PATH:LINE: corrupt journal record" (line 0: "not a hookd journal"). */
-static void check_corrupt(const char *name, const char *text, unsigned line)
+/* Expects name with text (len bytes) refused with "PATH<want>". */
+static void check_refused(const char *name, const char *text, size_t len, const char *want_tail)
 {
-	_cleanup_free_ char *path = test_put_file(name, text, 0600);
-	_cleanup_free_ char *want = line ? xasprintf("%s:%u: corrupt journal record", path, line)
-					 : xasprintf("%s: not a hookd journal", path);
+	_cleanup_free_ char *path = test_put_file(name, "", 0600);
+	_cleanup_free_ char *want = xasprintf("%s%s", path, want_tail);
 	struct journal *j = NULL;
 	struct err e = { "" };
-	int r = journal_load(path, &j, &e);
+	FILE *f = fopen(path, "w");
+	int r;
 
+	CHECK(f && fwrite(text, 1, len, f) == len && fclose(f) == 0);
+	r = journal_load(path, &j, &e);
 	CHECK(r == -EINVAL);
 	if (r == 0) {
 		fprintf(stderr, "accepted as a journal: %s\n", name);
@@ -180,20 +182,38 @@ static void check_corrupt(const char *name, const char *text, unsigned line)
 	CHECK_STR(e.msg, want);
 }
 
+/* Expects name with text refused with "PATH:LINE: corrupt journal record" (line 0: "not a hookd journal"). */
+static void check_corrupt(const char *name, const char *text, unsigned line)
+{
+	_cleanup_free_ char *tail = line ? xasprintf(":%u: corrupt journal record", line) : xstrdup(": not a hookd journal");
+
+	check_refused(name, text, strlen(text), tail);
+}
+
 static void test_refuses_corrupt(void)
 {
+	static const char nul_first[] = "hookd-journal 1\nvm\tx\n\0step\tdone\tvfio\tbind\t0000:01:00.0\tvfio-pci\tnvidia\n";
+	static const char nul_inside[] = "hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbind\t0000:01:00.0\tvfio\0-pci\tnvidia\n";
+
 	check_corrupt("journal-empty", "", 0);
-	check_corrupt("journal-magic", "hookd-journal 2\nvm\tx\n", 0);
 	check_corrupt("journal-text", "just some text\n", 0);
 	check_corrupt("journal-kind", "hookd-journal 1\nvm\tx\nuuid\ty\nwhat\tever\n", 4);
 	check_corrupt("journal-short", "hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbind\t0000:01:00.0\n", 3);
 	check_corrupt("journal-state", "hookd-journal 1\nstep\tmaybe\tvfio\tbind\tt\tv\ts\n", 2);
-	check_corrupt("journal-truncated", "hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbi", 3);
 	/* A header line without its value must not leave vm or uuid NULL. */
 	check_corrupt("journal-novm", "hookd-journal 1\nvm\nuuid\tu\n", 2);
 	check_corrupt("journal-nouuid", "hookd-journal 1\nvm\tx\nuuid\n", 3);
 	/* The line number counts blank lines too. */
 	check_corrupt("journal-blank", "hookd-journal 1\nvm\tx\n\nbogus\n", 4);
+	/* A journal cut short, or with a NUL byte anywhere, never reads as a shorter valid one. */
+	check_refused("journal-truncated", "hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbi", 37,
+		      ":3: journal cut short (no newline at its end)");
+	check_refused("journal-nul-first", nul_first, sizeof(nul_first) - 1, ": a NUL byte at offset 21: corrupt journal");
+	check_refused("journal-nul-inside", nul_inside, sizeof(nul_inside) - 1,
+		      ": a NUL byte at offset 58: corrupt journal");
+	/* Another version's journal says so. */
+	check_refused("journal-magic", "hookd-journal 2\nvm\tx\n", 21,
+		      ": journal format '2', this hookd reads '1': written by another hookd version; restore it with that version");
 }
 
 /* A '%' escape cut short ("%a" at the end of a field) must not read or write past the field.
