@@ -8,6 +8,7 @@
 #include "cli_apparmor.h"
 #include "cli_devices.h"
 #include "cli_doctor.h"
+#include "cli_edit.h"
 #include "cli_import.h"
 #include "cli_new.h"
 #include "cli_install.h"
@@ -542,6 +543,13 @@ static int cmd_new(struct cli *c, int argc, char **argv)
 	return code;
 }
 
+static int cmd_edit(struct cli *c, int argc, char **argv)
+{
+	if (argc != 1)
+		return usage_error("edit: %s", "name one VM");
+	return edit_run(&c->conf, argv[0]);
+}
+
 static int cmd_import(struct cli *c, int argc, char **argv)
 {
 	struct import_opts o = c->import;
@@ -569,6 +577,7 @@ static const struct command {
 	{ "devices", cmd_devices, "j", 0 },
 	{ "doctor", cmd_doctor, "xj", -1 },
 	{ "new", cmd_new, "xS", 1 },
+	{ "edit", cmd_edit, "", 1 },
 };
 
 /* Every VM name is checked once, here, before any command builds a path from it. */

@@ -47,7 +47,7 @@ C="hookd --conf $W/hookd.conf"
 
 PATH=$W/bin:/usr/bin:/bin
 unset LIBVIRT_DEFAULT_URI
-expect "hookd " check inspect plan run status restore devices install import doctor new
+expect "hookd " check inspect plan run status restore devices install import doctor new edit
 expect "hookd pl" plan
 expect "hookd --co" --conf
 expect "$C plan " gaming libvirt-only win11
@@ -62,6 +62,8 @@ expect "hookd status --" --json --help
 expect "hookd doctor --" --xml --json --help
 expect "hookd new --" --xml --stdout --help
 expect "$C new win11 " 
+expect "$C edit " gaming libvirt-only win11
+expect "hookd edit --" --help
 expect "$C doctor win11 " gaming libvirt-only win11
 expect "hookd install --" --chain --reload --hooks-dir --hook --help
 expect "hookd install --hooks-dir /nonexistent-dir-x" 
