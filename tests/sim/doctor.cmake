@@ -10,6 +10,7 @@ foreach(case
     hook_not_noticed_says_reload
     missing_or_foreign_hook_fails
     legacy_hook_path_says_repoint
+    zfs_arc_and_affected_kernels_warn
     apparmor_denial_is_a_failure_with_the_fix
     boot_gpu_needs_single_gpu_sections
     no_flr_warns
