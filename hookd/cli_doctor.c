@@ -12,6 +12,7 @@
 #include "doctor.h"
 #include "kmod.h"
 #include "sysfs.h"
+#include "zfs.h"
 
 #define LIBVIRT_HOOK CLI_AA_HOOK
 
@@ -376,13 +377,6 @@ static void check_hook(struct doctor *d)
 	check_daemon_noticed(d, &st);
 }
 
-/* "6.5.0-9-amd64" -> 6, 5, 0; false when it does not start with numbers. */
-static bool kernel_version(const char *release, unsigned v[3])
-{
-	v[0] = v[1] = v[2] = 0;
-	return sscanf(release, "%u.%u.%u", &v[0], &v[1], &v[2]) >= 2;
-}
-
 /* ZFS's ARC is not page cache: drop_caches does not free it and its default maximum is half of RAM,
  * so huge pages and the ARC can exhaust the host (openzfs#10048); and drop_caches + compact_memory
  * crashed kernels 6.3.1 to 6.7.4 with ZFS loaded (openzfs#15140). */
@@ -391,9 +385,8 @@ static void check_zfs(struct doctor *d)
 	const char *root = d->conf->root;
 	_cleanup_free_ char *release = NULL;
 	unsigned long long arc = 0, total = 0;
-	unsigned v[3];
 
-	if (!sysfs_exists(root, "/sys/module/zfs"))
+	if (!zfs_loaded(root))
 		return;
 	arc = read_ull(root, "/sys/module/zfs/parameters/zfs_arc_max");
 	(void)sysfs_meminfo_field(root, "/proc/meminfo", "MemTotal:", &total);
@@ -404,14 +397,10 @@ static void check_zfs(struct doctor *d)
 	else
 		doctor_add(d, DOCTOR_OK, "host", "zfs", "ZFS is loaded; zfs_arc_max is %llu MiB of %llu MiB of RAM", arc >> 20,
 			   total / 1024);
-	if (sysfs_read(root, "/proc/sys/kernel/osrelease", &release) == 0 && kernel_version(release, v)) {
-		unsigned k = v[0] * 10000 + v[1] * 100 + v[2];
-
-		if (k >= 60301 && k <= 60704)
-			doctor_add(d, DOCTOR_WARN, "host", "zfs-kernel",
-				   "kernel %s with ZFS loaded: drop_caches with compact_memory crashed kernels 6.3.1 to 6.7.4 (openzfs#15140), and [hugepages] compacts when memory is short; update the kernel past 6.7.4, or reserve huge pages at boot",
-				   release);
-	}
+	if (zfs_compaction_unsafe(root, &release))
+		doctor_add(d, DOCTOR_WARN, "host", "zfs-kernel",
+			   "kernel %s with ZFS loaded: drop_caches with compact_memory crashed kernels 6.3.1 to 6.7.4 (openzfs#15140), so [hugepages] does not compact here; update the kernel past 6.7.4, or reserve huge pages at boot",
+			   release);
 }
 
 void doctor_host(struct doctor *d)

@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "shared.h"
 #include "sysfs.h"
+#include "zfs.h"
 
 extern const struct action_ops action_hugepages;
 
@@ -372,9 +373,13 @@ static int plan_pool(const struct action_ctx *ctx, const struct pool *p, unsigne
 	snprintf(need_s, sizeof(need_s), "%llu", need);
 	fmt_bytes(need * p->size_kib, mem, sizeof(mem));
 	snprintf(nr, sizeof(nr), "%llu", s.nr + s.add);
+	_cleanup_free_ char *zfs_kernel = NULL;
+	bool no_compact = zfs_compaction_unsafe(root, &zfs_kernel);
+	_cleanup_free_ char *why = no_compact ? xasprintf(" (not compacting: kernel %s with ZFS loaded crashed on it, openzfs#15140)", zfs_kernel) : xstrdup("");
+
 	st = plan_add(pl, &action_hugepages, "reserve", key, need_s,
-		      s.add ? xasprintf("%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: drop caches, compact, allocate %llu (nr_hugepages %llu -> %s)",
-					name, need_s, mem, s.free, s.others, s.add, s.nr, nr)
+		      s.add ? xasprintf("%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: drop caches, %sallocate %llu (nr_hugepages %llu -> %s)%s",
+					name, need_s, mem, s.free, s.others, no_compact ? "" : "compact, ", s.add, s.nr, nr, why)
 			    : xasprintf("%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: enough, nothing to allocate",
 					name, need_s, mem, s.free, s.others));
 	st->shared = true;
@@ -383,7 +388,8 @@ static int plan_pool(const struct action_ctx *ctx, const struct pool *p, unsigne
 		_cleanup_free_ char *nr_path = sysfs_path(root, "%s/nr_hugepages", dir);
 
 		step_add_write(st, drop, "3");
-		step_add_write(st, compact, "1");
+		if (!no_compact)
+			step_add_write(st, compact, "1");
 		step_add_write(st, nr_path, nr);
 	}
 	return 0;
@@ -452,7 +458,7 @@ static void make_room(const char *root, unsigned timeout_ms)
 {
 	if (sysfs_exists(root, DROP_CACHES))
 		sysfs_write_bounded(root, DROP_CACHES, "3", timeout_ms);
-	if (sysfs_exists(root, COMPACT_MEMORY))
+	if (sysfs_exists(root, COMPACT_MEMORY) && !zfs_compaction_unsafe(root, NULL))
 		sysfs_write_bounded(root, COMPACT_MEMORY, "1", timeout_ms);
 }
 

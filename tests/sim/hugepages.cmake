@@ -11,6 +11,7 @@ foreach(case
     partial_allocation_rolls_back_to_the_exact_count
     short_memory_without_fragmentation_fails_cleanly
     compaction_makes_room
+    zfs_affected_kernel_is_not_compacted
     free_pages_count_toward_the_need
     auto_from_xml_default_size_and_numatune
     auto_from_xml_page_size_1g

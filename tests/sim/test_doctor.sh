@@ -161,7 +161,7 @@ case_zfs_arc_and_affected_kernels_warn() {
 	hookd doctor
 	expect_rc 0 "ZFS findings are warnings"
 	expect_line "warn host zfs: ZFS is loaded and zfs_arc_max is 0 (the default: the ARC may take half of the 8192 MiB of RAM, and drop_caches does not free it); VMs with huge pages need that memory: set options zfs zfs_arc_max=BYTES in /etc/modprobe.d/zfs.conf (or write /sys/module/zfs/parameters/zfs_arc_max)"
-	expect_line "warn host zfs-kernel: kernel 6.5.0-5-amd64 with ZFS loaded: drop_caches with compact_memory crashed kernels 6.3.1 to 6.7.4 (openzfs#15140), and [hugepages] compacts when memory is short; update the kernel past 6.7.4, or reserve huge pages at boot"
+	expect_line "warn host zfs-kernel: kernel 6.5.0-5-amd64 with ZFS loaded: drop_caches with compact_memory crashed kernels 6.3.1 to 6.7.4 (openzfs#15140), so [hugepages] does not compact here; update the kernel past 6.7.4, or reserve huge pages at boot"
 	setup --zfs 2147483648 --kernel 6.7.5
 	hookd doctor
 	expect_line "ok   host zfs: ZFS is loaded; zfs_arc_max is 2048 MiB of 8192 MiB of RAM"

@@ -182,6 +182,27 @@ case_compaction_makes_room() {
 	expect_eq "$(pool 2048)" "0/0 0/0 0/0" "returned"
 }
 
+# openzfs#15140: kernels 6.3.1-6.7.4 crashed on drop_caches + compact_memory with ZFS loaded.
+case_zfs_affected_kernel_is_not_compacted() {
+	hp_root --pool 2048:0:600
+	mkdir -p "$R/sys/module/zfs" "$R/proc/sys/kernel"
+	echo 6.5.0-5-amd64 >"$R/proc/sys/kernel/osrelease"
+	"$SIM_MKROOT" --dump "$R" >"$T/dump.orig"
+	vm win11 $UA 1048576 'size = 2M\npages = auto\nnode = 0\n'
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_rc 0 plan
+	expect_in "$OUT" "drop caches, allocate 512 (nr_hugepages 0 -> 512) (not compacting: kernel 6.5.0-5-amd64 with ZFS loaded crashed on it, openzfs#15140)" "the plan says why it does not compact"
+	expect_eq "$(grep -c compact_memory "$T/out")" 0 "no compact_memory write planned"
+	run win11 prepare
+	expect_rc 0 "prepare without compaction"
+	expect_eq "$(compactions)" 0 "nothing compacted"
+	run win11 release
+	expect_rc 0 release
+	echo 6.7.5 >"$R/proc/sys/kernel/osrelease"
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_in "$OUT" "drop caches, compact, allocate 512" "6.7.5 compacts again"
+}
+
 case_free_pages_count_toward_the_need() {
 	hp_root --pool 2048:0:4096:0:600 --pool 2048:1:4096:0:300
 	vm win11 $UA 1048576 'size = 2M\nnode = 0\n'
