@@ -17,6 +17,7 @@ TOTAL_MB=$(( $(mi MemTotal) / 1024 * ${FRAG_PERCENT:-85} / 100 ))
 info "kernel $(uname -r) MemTotal $(mi MemTotal) kB; fragmenting ${TOTAL_MB} MiB in ${FRAG_CHUNK_KIB:-1024} KiB chunks"
 
 fragment() {
+  rm -f $T/frag.out   # else the wait below can read the previous run's "ready" before the shell truncates it
   frag /dev/vda $TOTAL_MB ${FRAG_CHUNK_KIB:-1024} >$T/frag.out &
   FPID=$!
   while ! grep -q ready $T/frag.out 2>/dev/null; do sleep 0.5; done
