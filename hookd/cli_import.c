@@ -95,7 +95,7 @@ static char *step_argv_line(const struct import_job *j, const struct placed *p)
  * room for an INI line. */
 static int place_steps(struct import_job *j)
 {
-	for (size_t p = 0; p < N_IMPORT_POINTS; p++)
+	for (enum import_point p = 0; p < N_IMPORT_POINTS; p++)
 		for (size_t i = 0; i < j->vm.n[p]; i++) {
 			const struct import_script *sc = &j->vm.scripts[p][i];
 			struct placed *pl;

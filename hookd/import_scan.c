@@ -115,7 +115,7 @@ static long sleep_seconds(const char *w)
 	if (end == w || d < 0 || (*end && !strchr("smh", *end)) || (*end && end[1]))
 		return -1;
 	d *= *end == 'm' ? 60 : *end == 'h' ? 3600 : 1;
-	return d > 86400 ? 86400 : (long)d + (d > (long)d);
+	return d > 86400 ? 86400 : (long)d + (d > (double)(long)d);
 }
 
 /* A `source` target as a path: $(dirname "$0") and ${0%/\*} are the script's directory. */
@@ -312,12 +312,12 @@ void import_scan_vm(const char *vmdir, const char *name, struct import_vm *vm)
 {
 	*vm = (struct import_vm){ .dir = xstrdup(vmdir), .name = xstrdup(name) };
 	warn_other_points(vmdir);
-	for (size_t p = 0; p < N_IMPORT_POINTS; p++)
+	for (enum import_point p = 0; p < N_IMPORT_POINTS; p++)
 		list_point(vm, p);
 	for (size_t p = 0; p < N_IMPORT_POINTS; p++)
 		for (size_t i = 0; i < vm->n[p]; i++)
 			read_lines(vm, &vm->scripts[p][i]);
-	for (size_t p = 0; p < N_IMPORT_POINTS; p++) {
+	for (enum import_point p = 0; p < N_IMPORT_POINTS; p++) {
 		for (size_t i = 0; i < vm->n[p]; i++)
 			if (vm->scripts[p][i].sourced_by)
 				say(vm->scripts[p][i].path, "sourced by %s: copied as a helper, not imported as a step "

@@ -150,7 +150,7 @@ static int check_magic(const char *path, const char *buf, struct err *e)
 		int n = (int)strcspn(v, "\n");
 
 		return err_set(e, -EINVAL, "%s: journal format '%.*s', this hookd reads '%s': written by another hookd version; restore it with that version",
-			       path, n > 20 ? 20 : n, v, JOURNAL_MAGIC + sizeof(prefix) - 1);
+			       path, n > 20 ? 20 : n, v, &JOURNAL_MAGIC[sizeof(prefix) - 1]);
 	}
 	return err_set(e, -EINVAL, "%s: not a hookd journal", path);
 }

@@ -41,7 +41,7 @@ void log_open(enum log_target target, const char *file, const char *vm, const ch
 	}
 }
 
-static void log_v(int prio, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0))) log_v(int prio, const char *fmt, va_list ap)
 {
 	char msg[1024];
 

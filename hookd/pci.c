@@ -10,20 +10,20 @@
 #include "sysfs.h"
 
 static jmp_buf hpci_jmp;
-static char pci_errmsg[256];
+static char hpci_errmsg[256];
 
 /* libpci's error callback must not return: unwind to the caller of hpci_scan. */
-static void __attribute__((noreturn)) hpci_fail(char *msg, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) hpci_fail(char *msg, ...)
 {
 	va_list ap;
 
 	va_start(ap, msg);
-	vsnprintf(pci_errmsg, sizeof(pci_errmsg), msg, ap);
+	vsnprintf(hpci_errmsg, sizeof(hpci_errmsg), msg, ap);
 	va_end(ap);
 	longjmp(hpci_jmp, 1);
 }
 
-static void hpci_quiet(char *msg, ...)
+static void __attribute__((format(printf, 1, 2))) hpci_quiet(char *msg, ...)
 {
 	(void)msg;
 }
@@ -65,7 +65,7 @@ static struct pci_access *hpci_open(const char *root, struct err *e)
 	}
 	pacc = hpci_new(sys);
 	if (setjmp(hpci_jmp)) {
-		err_set(e, -EIO, "libpci: %s", pci_errmsg);
+		err_set(e, -EIO, "libpci: %s", hpci_errmsg);
 		return NULL; /* pacc is leaked on purpose: libpci's state is unknown after an error */
 	}
 	pci_init(pacc);

@@ -101,14 +101,14 @@ static bool vt_bound(const char *root, const char *vt)
 	return sysfs_read(root, p, &v) == 0 && strcmp(v, "1") == 0;
 }
 
-static int plan_vtconsoles(const struct action_ctx *ctx, struct plan *p)
+static void plan_vtconsoles(const struct action_ctx *ctx, struct plan *p)
 {
 	const char *root = ctx->conf->root;
 	char **vts = NULL;
 	size_t n = 0;
 
 	if (sysfs_list(root, "/sys/class/vtconsole", &vts, &n) < 0)
-		return 0; /* no virtual terminals (CONFIG_VT=n): nothing is bound */
+		return; /* no virtual terminals (CONFIG_VT=n): nothing is bound */
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *name_path = vt_attr(vts[i], "name"), *name = NULL, *target = NULL;
 		_cleanup_free_ char *bind = NULL;
@@ -125,7 +125,6 @@ static int plan_vtconsoles(const struct action_ctx *ctx, struct plan *p)
 		step_add_write(st, bind, "0");
 	}
 	sysfs_list_free(vts, n);
-	return 0;
 }
 
 static void plan_framebuffer(const struct action_ctx *ctx, const char *fb, struct plan *p)

@@ -457,9 +457,9 @@ static int hp_observe(const struct action_ctx *ctx, const struct step *st, char 
 static void make_room(const char *root, unsigned timeout_ms)
 {
 	if (sysfs_exists(root, DROP_CACHES))
-		sysfs_write_bounded(root, DROP_CACHES, "3", timeout_ms);
+		(void)sysfs_write_bounded(root, DROP_CACHES, "3", timeout_ms);
 	if (sysfs_exists(root, COMPACT_MEMORY) && !zfs_compaction_unsafe(root, NULL))
-		sysfs_write_bounded(root, COMPACT_MEMORY, "1", timeout_ms);
+		(void)sysfs_write_bounded(root, COMPACT_MEMORY, "1", timeout_ms);
 }
 
 /* Gives back a partial allocation: the pool returns to exactly `before`. */
@@ -472,7 +472,7 @@ static int roll_back_partial(const char *root, const struct pool *p, unsigned lo
 	struct err re;
 	int r;
 
-	pool_read(root, p, "free_hugepages", &free_now, &re);
+	(void)pool_read(root, p, "free_hugepages", &free_now, &re);
 	r = pool_write_nr(root, p, before, &now, &re);
 	if (r == 0 && now != before)
 		r = err_set(&re, -EIO, "nr_hugepages still reads %llu", now);

@@ -158,7 +158,7 @@ static int do_unload(const struct action_ctx *ctx, const char *name, struct err 
 {
 	_cleanup_free_ char *who = NULL;
 
-	hkmod_users(ctx->conf->root, name, &who);
+	(void)hkmod_users(ctx->conf->root, name, &who);
 	if (who)
 		return err_set(e, -EBUSY, "cannot unload module %s: %s; stop those first", name, who);
 	return hkmod_unload_module(ctx->conf->root, name, ctx->conf->timeout_ms, e);

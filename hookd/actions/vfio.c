@@ -188,7 +188,7 @@ static void plan_bind(const struct action_ctx *ctx, const struct pciaddr *a, str
 	struct step *st;
 
 	pciaddr_format(a, buf);
-	hpci_driver(root, a, &drv);
+	(void)hpci_driver(root, a, &drv);
 	if (drv && !strcmp(drv, VFIO_DRIVER)) {
 		plan_add(p, &action_vfio, "bind", buf, VFIO_DRIVER,
 			 xasprintf("%s%s%s: already on %s, nothing to do", buf, name[0] ? " " : "", name, VFIO_DRIVER));
@@ -307,7 +307,7 @@ static int unbind(const struct action_ctx *ctx, const char *dev, const char *drv
 			       dev, drv, t);
 	if (r < 0 && r != -ENODEV)
 		return err_set(e, r, "%s: unbind from %s failed: %s", dev, drv, strerror(-r));
-	pciaddr_parse(dev, &w.addr);
+	(void)pciaddr_parse(dev, &w.addr);
 	if (sysfs_wait(driver_is, &w, t) < 0)
 		return err_set(e, -ETIMEDOUT, "%s: still bound to %s %u ms after unbind", dev, drv, t);
 	return 0;
@@ -342,7 +342,7 @@ static int vfio_apply(const struct action_ctx *ctx, const struct step *st, const
 	if (sysfs_wait(driver_is, &w, ctx->conf->timeout_ms) < 0) {
 		_cleanup_free_ char *now = NULL;
 
-		hpci_driver(root, &w.addr, &now);
+		(void)hpci_driver(root, &w.addr, &now);
 		return err_set(e, -EIO, "%s: not bound to %s after drivers_probe (now: %s); is vfio-pci usable on this kernel?",
 			       st->target, VFIO_DRIVER, now ? now : "no driver");
 	}
@@ -388,7 +388,7 @@ static int vfio_revert(const struct action_ctx *ctx, const struct journal_rec *r
 	_cleanup_free_ char *bind = xasprintf("/sys/bus/pci/drivers/%s/bind", orig);
 	if (!sysfs_exists(root, bind) || sysfs_write_bounded(root, bind, rec->target, ctx->conf->timeout_ms) < 0) {
 		/* The driver is not loaded now (a [modules] step may bring it back later): let the bus decide. */
-		sysfs_write_bounded(root, "/sys/bus/pci/drivers_probe", rec->target, ctx->conf->timeout_ms);
+		(void)sysfs_write_bounded(root, "/sys/bus/pci/drivers_probe", rec->target, ctx->conf->timeout_ms);
 		if (!sysfs_exists(root, bind))
 			return 0;
 	}

@@ -85,8 +85,8 @@ static void ups(const char *rel, char *out, size_t size)
 static void config_space(const struct sim_dev *d, uint8_t cfg[64])
 {
 	memset(cfg, 0, 64);
-	cfg[0x00] = d->vendor & 0xff, cfg[0x01] = d->vendor >> 8;
-	cfg[0x02] = d->device & 0xff, cfg[0x03] = d->device >> 8;
+	cfg[0x00] = (uint8_t)d->vendor, cfg[0x01] = (uint8_t)(d->vendor >> 8);
+	cfg[0x02] = (uint8_t)d->device, cfg[0x03] = (uint8_t)(d->device >> 8);
 	cfg[0x04] = 0x07; /* command: io, memory, bus master */
 	cfg[0x08] = (uint8_t)d->revision;
 	cfg[0x09] = d->class & 0xff, cfg[0x0a] = (d->class >> 8) & 0xff, cfg[0x0b] = (uint8_t)(d->class >> 16);
@@ -97,8 +97,8 @@ static void config_space(const struct sim_dev *d, uint8_t cfg[64])
 		sscanf(d->bdf + 8, "%x", &sec);
 		cfg[0x19] = cfg[0x1a] = (uint8_t)sec;
 	} else {
-		cfg[0x2c] = d->subvendor & 0xff, cfg[0x2d] = d->subvendor >> 8;
-		cfg[0x2e] = d->subdevice & 0xff, cfg[0x2f] = d->subdevice >> 8;
+		cfg[0x2c] = (uint8_t)d->subvendor, cfg[0x2d] = (uint8_t)(d->subvendor >> 8);
+		cfg[0x2e] = (uint8_t)d->subdevice, cfg[0x2f] = (uint8_t)(d->subdevice >> 8);
 	}
 	cfg[0x3d] = d->class >> 8 == 0x0600 ? 0 : 1; /* INTA */
 }

@@ -20,7 +20,7 @@
 /* A block device at sys/DEVPATH/block/NAME (and /sys/class/block/NAME), dev numbers maj:min. */
 static void block(const char *devpath, const char *name, const char *parent, int maj, int min)
 {
-	char dir[512], up[512] = "../..";
+	char dir[512], up[sizeof(dir) + 8] = "../..";
 
 	if (parent)
 		snprintf(dir, sizeof(dir), "%s/block/%s/%s", devpath, parent, name);

@@ -704,6 +704,12 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	OPEN_BODY(real_openat64(dirfd, path, flags, mode));
 }
 
+/* _FORTIFY_SOURCE's open entry points: glibc exports them but declares them in no header. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
 int __open_2(const char *path, int flags)
 {
 	int dirfd = AT_FDCWD;

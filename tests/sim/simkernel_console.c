@@ -199,6 +199,7 @@ static void dummy_follow(const char *root)
 }
 
 /* Returns 1 when fd is a console file under root (the store is done, *ret set), else 0. */
+int simkernel_console_write(const char *root, int fd, const void *buf, size_t len, ssize_t *ret);
 int simkernel_console_write(const char *root, int fd, const void *buf, size_t len, ssize_t *ret)
 {
 	char self[64], path[PATH_MAX], val[256], a[128], b[16];

@@ -46,7 +46,7 @@ static void fmt(char *buf, size_t size, const char *f, ...)
 		buf[0] = '\0';
 }
 
-static void rel_path(char *out, const char *format, va_list ap)
+static void __attribute__((format(printf, 2, 0))) rel_path(char *out, const char *format, va_list ap)
 {
 	char rel[PATH_MAX];
 	vsnprintf(rel, sizeof(rel), format, ap);

@@ -276,6 +276,7 @@ static int locked_store(enum hp_file f, unsigned long long kb, int node, const c
 
 /* Called by the shim's write() (with its own file operations passing straight through): 1 when fd
  * is one of the files above (then *ret and errno are the write's result), 0 to let the write by. */
+int simkernel_hugepages_write(const char *root, int fd, const void *buf, size_t n, ssize_t *ret);
 int simkernel_hugepages_write(const char *root, int fd, const void *buf, size_t n, ssize_t *ret)
 {
 	char link[64], path[PATH_MAX], val[64];

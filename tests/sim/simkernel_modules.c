@@ -41,6 +41,11 @@ static long fail(int r)
 	return 0;
 }
 
+/* The module syscalls libkmod calls by name; glibc declares none of them. */
+long init_module(const void *image, unsigned long len, const char *args);
+int finit_module(int fd, const char *args, int flags);
+long delete_module(const char *name, unsigned int flags);
+
 long init_module(const void *image, unsigned long len, const char *args)
 {
 	char root[PATH_MAX];
