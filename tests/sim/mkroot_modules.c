@@ -62,6 +62,16 @@ static void trie_add(struct tnode *t, const char *key, const char *value)
 		t->values[t->n_values++] = value;
 }
 
+/* Frees the nodes below t (t itself is the caller's). */
+static void trie_free_children(struct tnode *t)
+{
+	for (size_t c = 0; c < 128; c++)
+		if (t->child[c]) {
+			trie_free_children(t->child[c]);
+			free(t->child[c]);
+		}
+}
+
 static void put_u32(FILE *f, uint32_t v)
 {
 	v = htonl(v);
@@ -151,6 +161,8 @@ static void write_modules_dir(void)
 	write_index("modules.alias.bin", &empty);
 	write_index("modules.symbols.bin", &empty);
 	write_index("modules.builtin.alias.bin", &empty);
+	trie_free_children(&dep);
+	trie_free_children(&builtin);
 }
 
 /* Takes a GPU function away from the preset's driver and makes `native` its driver. */
