@@ -58,6 +58,9 @@ struct action_ops {
 };
 
 extern const struct action_ops *const action_table[];
+/* The ops named name in table (NULL-terminated), or NULL. */
+const struct action_ops *action_find_in(const struct action_ops *const *table, const char *name);
+/* action_find_in(action_table, name) */
 const struct action_ops *action_find(const char *name);
 
 #endif

@@ -482,7 +482,7 @@ static int cmd_restore(struct cli *c, int argc, char **argv)
 		return EXIT_ACTION_FAILED;
 	}
 	log_open(c->verbose > 0 ? LOG_TARGET_STDERR : c->conf.log, c->conf.log_file, argv[0], "restore");
-	if (engine_revert(&ctx, path, &e) < 0) {
+	if (engine_revert(&ctx, action_table, path, &e) < 0) {
 		fprintf(stderr, "hookd: restore %s: %s\n", argv[0], e.msg);
 		return EXIT_ACTION_FAILED;
 	}

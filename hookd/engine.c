@@ -184,14 +184,15 @@ static void drop_rec(struct journal *j, size_t i)
 /* Reverts records newest first; keeps the ones that fail in the journal for a later try. Each
  * record leaves the journal on disk as soon as it is reverted, so a crash resumes where it was
  * (and a revert run again finds the kernel as it left it: see action_ops.revert). */
-static int revert_all(const struct action_ctx *ctx, int lock, struct journal *j, struct err *e)
+static int revert_all(const struct action_ctx *ctx, const struct action_ops *const *actions, int lock,
+		      struct journal *j, struct err *e)
 {
 	struct err first = { "" };
 	int ret = 0;
 
 	for (size_t i = j->n; i-- > 0;) {
 		struct journal_rec *rec = &j->recs[i];
-		const struct action_ops *ops = action_find(rec->action);
+		const struct action_ops *ops = action_find_in(actions, rec->action);
 		struct err re;
 		int r;
 
@@ -254,8 +255,8 @@ static int apply_step(const struct action_ctx *ctx, int lock, struct journal *j,
 	return journal_save(j, e);
 }
 
-static int apply_all(const struct action_ctx *ctx, int lock, const struct plan *plan, struct journal *j,
-		     struct err *e)
+static int apply_all(const struct action_ctx *ctx, const struct action_ops *const *actions, int lock,
+		     const struct plan *plan, struct journal *j, struct err *e)
 {
 	int r = journal_save(j, e);
 
@@ -268,7 +269,7 @@ static int apply_all(const struct action_ctx *ctx, int lock, const struct plan *
 		struct err re;
 		size_t len = strlen(e->msg);
 
-		if (revert_all(ctx, lock, j, &re) < 0)
+		if (revert_all(ctx, actions, lock, j, &re) < 0)
 			snprintf(e->msg + len, sizeof(e->msg) - len, "; rollback incomplete: %s", re.msg);
 		else
 			snprintf(e->msg + len, sizeof(e->msg) - len, " (everything done was rolled back)");
@@ -276,8 +277,8 @@ static int apply_all(const struct action_ctx *ctx, int lock, const struct plan *
 	return r;
 }
 
-int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
-		 struct err *e)
+int engine_apply(const struct action_ctx *ctx, const struct action_ops *const *actions, const struct plan *plan,
+		 const char *journal_path, struct err *e)
 {
 	struct journal *j = NULL;
 	int r = journal_load(journal_path, &j, e);
@@ -286,14 +287,15 @@ int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const ch
 		j = journal_new(journal_path, ctx->vm, ctx->dom && ctx->dom->uuid ? ctx->dom->uuid : "");
 	else if (r < 0)
 		return r;
-	r = apply_all(ctx, held_lock, plan, j, e);
+	r = apply_all(ctx, actions, held_lock, plan, j, e);
 	journal_free(j);
 	if (r < 0)
 		tidy_after(ctx);
 	return r;
 }
 
-int engine_revert(const struct action_ctx *actx, const char *journal_path, struct err *e)
+int engine_revert(const struct action_ctx *actx, const struct action_ops *const *actions, const char *journal_path,
+		  struct err *e)
 {
 	_cleanup_close_ int lock = -1;
 	_cleanup_free_ struct journal **others = NULL;
@@ -305,15 +307,15 @@ int engine_revert(const struct action_ctx *actx, const char *journal_path, struc
 	r = lock_take(c.conf, true, c.vm, "release", &lock, e);
 	if (r < 0)
 		return r;
-	held_lock = lock;
 	r = journal_load(journal_path, &j, e);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return err_prefix(e, r, "%s", "nothing reverted, the journal is kept: ");
+	held_lock = lock; /* set only where it is reset: the lock closes on every return */
 	r = load_all(&c, journal_path, &js, &others, e);
 	if (r == 0)
-		r = revert_all(&c, lock, j, e);
+		r = revert_all(&c, actions, lock, j, e);
 	journals_free(&js);
 	journal_free(j);
 	tidy_after(&c);

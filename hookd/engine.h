@@ -8,12 +8,14 @@
 /* Applies plan's steps in order. Call it with the plan phase_plan built under an exclusive
  * engine_view, whose others are in ctx: the steps are applied with the view they were planned
  * with. On failure reverts everything the journal holds, newest first, removes the journal and
- * returns the step's error (e->msg names the step). */
-int engine_apply(const struct action_ctx *ctx, const struct plan *plan, const char *journal_path,
-		 struct err *e);
+ * returns the step's error (e->msg names the step). actions: the table (NULL-terminated; hookd's
+ * is action_table) in which a journal record's action is found for its revert. */
+int engine_apply(const struct action_ctx *ctx, const struct action_ops *const *actions, const struct plan *plan,
+		 const char *journal_path, struct err *e);
 /* Reverts every record of the journal, newest first, and removes it. No journal: nothing to do.
  * A journal that cannot be read completely is an error, and is kept. */
-int engine_revert(const struct action_ctx *ctx, const char *journal_path, struct err *e);
+int engine_revert(const struct action_ctx *ctx, const struct action_ops *const *actions, const char *journal_path,
+		  struct err *e);
 /* Finds the journal of the VM named vm in state_dir (for `restore VM` without domain XML). -ENOENT
  * when there is none; -EBADMSG (e->msg says why) when none names it but an unreadable one may be
  * its own: without uuid, any; with it, the one named by the VM's name. */

@@ -29,7 +29,7 @@ static int run_release(const struct action_ctx *ctx, struct err *e)
 	if (r == -ENOENT)
 		return EXIT_OK;
 	if (r == 0)
-		r = engine_revert(ctx, path, e);
+		r = engine_revert(ctx, action_table, path, e);
 	return r < 0 ? EXIT_ACTION_FAILED : EXIT_OK;
 }
 
@@ -77,7 +77,7 @@ static int run_apply(struct action_ctx *ctx, enum phase ph, struct err *e)
 	r = phase_plan(ctx, cfg, ph, true, &view, &plan, e);
 	if (r == 0 && (ph == PHASE_PREPARE || plan->n)) {
 		path = journal_path_for(ctx->conf->state_dir, ctx->dom->uuid, ctx->vm);
-		r = engine_apply(ctx, plan, path, e);
+		r = engine_apply(ctx, action_table, plan, path, e);
 	}
 	if (plan)
 		engine_view_close(&view);

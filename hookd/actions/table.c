@@ -24,10 +24,15 @@ const struct action_ops *const action_table[] = {
 	NULL,
 };
 
+const struct action_ops *action_find_in(const struct action_ops *const *table, const char *name)
+{
+	for (size_t i = 0; table[i]; i++)
+		if (strcmp(table[i]->name, name) == 0)
+			return table[i];
+	return NULL;
+}
+
 const struct action_ops *action_find(const char *name)
 {
-	for (size_t i = 0; action_table[i]; i++)
-		if (strcmp(action_table[i]->name, name) == 0)
-			return action_table[i];
-	return NULL;
+	return action_find_in(action_table, name);
 }
