@@ -7,8 +7,6 @@
 #include "log.h"
 #include "phase.h"
 
-#define STDIN_MAX (64u << 20)
-
 int main(int argc, char **argv)
 {
 	struct hookd_conf conf;
@@ -22,10 +20,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s VM OPERATION SUB-OPERATION [EXTRA] < domain.xml (run by the hook)\n", argv[0]);
 		return 2;
 	}
-	r = read_all_fd(STDIN_FILENO, STDIN_MAX, &xml, &len);
+	r = read_all_fd(STDIN_FILENO, XML_MAX, &xml, &len);
 	if (r < 0) {
-		fprintf(stderr, "hookd: %s: cannot read the domain XML on stdin: %s\n", argv[1],
-			r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+		fprintf(stderr, "hookd: %s: cannot read the domain XML on stdin: %s\n", argv[1], xml_read_strerror(r));
 		return 1;
 	}
 	if (conf_load(getenv("HOOKD_CONF"), false, &conf, &e) < 0) {

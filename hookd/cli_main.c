@@ -23,8 +23,6 @@
 #include "trust.h"
 #include "vmconfig.h"
 
-#define XML_MAX (64u << 20)
-
 struct cli {
 	const char *conf_path;
 	const char *root;
@@ -143,7 +141,7 @@ static int read_xml(const struct cli *c, const char *vm, bool inactive, char **x
 		return err_set(e, -errno, "%s: %s", c->xml_path, strerror(errno));
 	r = read_all_fd(fd, XML_MAX, xml, len);
 	if (r < 0)
-		return err_set(e, r, "%s: %s", c->xml_path, r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+		return err_set(e, r, "%s: %s", c->xml_path, xml_read_strerror(r));
 	return 0;
 }
 

@@ -11,10 +11,6 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
-/* The hook reads stdin with the same bound; libvirt's XML is a few KiB. */
-#define DOMAIN_XML_MAX ((size_t)64 << 20)
-/* Room for the longest list form of a CPU set ("0-1,3-4,...": under 4 characters a CPU). */
-
 /* ---- XML access: our own getters, so that entity references are refused, never expanded ---- */
 
 static bool is_elem(const xmlNode *n, const char *name)
@@ -714,9 +710,8 @@ int domain_parse(const char *xml, size_t len, struct domain **out, struct err *e
 
 	if (!xml || len == 0)
 		return err_set(e, -EINVAL, "the domain XML is empty");
-	if (len > DOMAIN_XML_MAX)
-		return err_set(e, -EINVAL, "the domain XML is too large (%zu bytes, limit %zu)", len,
-			       DOMAIN_XML_MAX);
+	if (len > XML_MAX)
+		return err_set(e, -EINVAL, "the domain XML is too large (%zu bytes, limit %zu)", len, XML_MAX);
 	r = read_xml(xml, len, &doc, e);
 	if (r < 0)
 		return r;

@@ -12,8 +12,6 @@
 #include "conf.h"
 #include "trust.h"
 
-#define STDIN_MAX (64u << 20)
-
 static void drain_stdin(void)
 {
 	char buf[65536];
@@ -112,11 +110,11 @@ static int run_chained(const char *chain, bool run, char **argv)
 		return 1;
 	}
 	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-		if (n > 0 && (total += (size_t)n) <= STDIN_MAX && write(fd, buf, (size_t)n) != n)
+		if (n > 0 && (total += (size_t)n) <= XML_MAX && write(fd, buf, (size_t)n) != n)
 			return 1;
 	}
-	if (total > STDIN_MAX) {
-		fprintf(stderr, "hookd: %s: the domain XML on stdin is larger than 64 MiB\n", argv[1]);
+	if (total > XML_MAX) {
+		fprintf(stderr, "hookd: %s: the domain XML on stdin is %s\n", argv[1], xml_read_strerror(-EFBIG));
 		return 1;
 	}
 	if (run)

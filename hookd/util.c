@@ -115,6 +115,14 @@ int parse_uint(const char *s, unsigned long long *out)
 	return 0;
 }
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+const char *xml_read_strerror(int r)
+{
+	return r == -EFBIG ? "larger than " STRINGIFY(XML_MAX_MIB) " MiB" : strerror(-r);
+}
+
 int read_all_fd(int fd, size_t max, char **out, size_t *len)
 {
 	size_t cap = 8192, n = 0;

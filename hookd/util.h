@@ -53,6 +53,12 @@ int parse_bool(const char *s, bool *out, struct err *e);
 int parse_uint(const char *s, unsigned long long *out);
 /* Reads all of fd up to max bytes into a NUL-terminated buffer; -EFBIG beyond max. */
 int read_all_fd(int fd, size_t max, char **out, size_t *len);
+/* The largest domain XML any of hookd's programs accepts (stdin, --xml, the parser): libvirt's are
+ * a few kB; the bound keeps a runaway writer from filling memory. */
+#define XML_MAX_MIB 64
+#define XML_MAX ((size_t)XML_MAX_MIB << 20)
+/* Why reading a domain XML failed: read_all_fd's -EFBIG names the limit; else strerror(-r). */
+const char *xml_read_strerror(int r);
 /* For each entry of dir that why() names a leftover (a reason; NULL: keep it): report it, and
  * unlink it when remove is set. A missing dir has none. */
 int dir_leftovers(const char *dir, const char *(*why)(char *name, void *ctx), void *ctx, bool remove,

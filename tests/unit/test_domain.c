@@ -425,7 +425,7 @@ static void test_billion_laughs_fails_fast(void)
 
 static void test_huge_and_deep_input_is_refused(void)
 {
-	size_t big = ((size_t)64 << 20) + 1;
+	size_t big = XML_MAX + 1;
 	char *xml = malloc(big);
 	struct domain *d;
 	struct err e;
