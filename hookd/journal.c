@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -204,29 +203,14 @@ int journal_load(const char *path, struct journal **out, struct err *e)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	_cleanup_free_ char *copy = xstrdup(path);
-	_cleanup_close_ int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) < 0)
-		return -errno;
-	return 0;
-}
-
 int journal_save(const struct journal *j, struct err *e)
 {
-	_cleanup_free_ char *tmp = NULL;
-	FILE *f;
-	int fd, r = trust_create_tmp(j->path, &tmp, &fd, e);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	if (r < 0)
-		return r;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return err_set(e, -ENOMEM, "%s: out of memory", tmp);
-	}
+	if (!f)
+		return err_set(e, -ENOMEM, "cannot write journal %s: out of memory", j->path);
 	fputs(JOURNAL_MAGIC "\n", f);
 	fputs("vm", f);
 	put_field(f, j->vm);
@@ -245,25 +229,16 @@ int journal_save(const struct journal *j, struct err *e)
 		put_field(f, rec->saved);
 		fputc('\n', f);
 	}
-	if (fflush(f) != 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fclose(f) != 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, j->path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return err_set(e, r, "cannot write journal %s: %s", j->path, strerror(-r));
-	}
-	fsync_dir_of(j->path);
-	return 0;
+	if (fclose(f) != 0)
+		return err_set(e, -ENOMEM, "cannot write journal %s: out of memory", j->path);
+	return trust_replace_state(j->path, text, len, e);
 }
 
 int journal_remove(const struct journal *j, struct err *e)
 {
 	if (unlink(j->path) < 0 && errno != ENOENT)
 		return err_set(e, -errno, "cannot remove journal %s: %s", j->path, strerror(errno));
-	fsync_dir_of(j->path);
+	(void)trust_sync_dir_of(j->path);
 	return 0;
 }
 

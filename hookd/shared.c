@@ -55,9 +55,8 @@ int shared_baseline(const struct action_ctx *ctx, const char *action, const char
 		    char **baseline, struct err *e)
 {
 	_cleanup_free_ char *path = baseline_path(ctx->conf, action, target);
-	_cleanup_free_ char *dir = xasprintf("%s/shared", ctx->conf->state_dir), *tmp = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/shared", ctx->conf->state_dir);
 	_cleanup_close_ int fd = -1;
-	size_t len = strlen(current);
 	int r = trust_open_state(path, O_RDONLY, &fd, e);
 
 	if (r == 0)
@@ -68,11 +67,9 @@ int shared_baseline(const struct action_ctx *ctx, const char *action, const char
 		return err_set(e, -errno, "%s: %s", dir, strerror(errno));
 	r = trust_state_dir(dir, e);
 	if (r == 0)
-		r = trust_create_tmp(path, &tmp, &fd, e);
+		r = trust_replace_state(path, current, strlen(current), e);
 	if (r < 0)
-		return r;
-	if (write(fd, current, len) != (ssize_t)len || fsync(fd) < 0 || rename(tmp, path) < 0)
-		return err_set(e, -errno, "cannot record the baseline of %s in %s: %s", target, path, strerror(errno));
+		return err_prefix(e, r, "cannot record the baseline of %s: ", target);
 	*baseline = xstrdup(current);
 	return 0;
 }

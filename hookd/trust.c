@@ -119,7 +119,9 @@ int trust_open_state(const char *path, int flags, int *out, struct err *e)
 	return 0;
 }
 
-int trust_create_tmp(const char *path, char **tmp, int *out, struct err *e)
+/* Creates path.tmp afresh for writing (a stale one is removed first): the first half of an atomic
+ * replace. Sets *tmp (caller frees). */
+static int create_tmp(const char *path, char **tmp, int *out, struct err *e)
 {
 	char *t = xasprintf("%s.tmp", path);
 
@@ -132,5 +134,53 @@ int trust_create_tmp(const char *path, char **tmp, int *out, struct err *e)
 		return r;
 	}
 	*tmp = t;
+	return 0;
+}
+
+int trust_sync_dir_of(const char *path)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	_cleanup_close_ int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+static int write_whole(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		data += n, len -= (size_t)n;
+	}
+	return 0;
+}
+
+int trust_replace_state(const char *path, const void *data, size_t len, struct err *e)
+{
+	_cleanup_free_ char *tmp = NULL;
+	int fd = -1, r = create_tmp(path, &tmp, &fd, e);
+
+	if (r < 0)
+		return r;
+	r = write_whole(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return err_set(e, r, "cannot write %s: %s", path, strerror(-r));
+	}
+	(void)trust_sync_dir_of(path); /* the rename is done; a failed directory sync cannot undo it */
 	return 0;
 }

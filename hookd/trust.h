@@ -25,8 +25,11 @@ int trust_state_dir(const char *dir, struct err *e);
 /* A file in a trusted state directory, opened without following a symlink and checked with trust_fd.
  * flags are open(2)'s; O_CREAT creates it 0600. -ENOENT without a message when it does not exist. */
 int trust_open_state(const char *path, int flags, int *out, struct err *e);
-/* Creates path.tmp afresh for writing (a stale one is removed first; never through a symlink): the
- * first half of an atomic replace. Sets *tmp (caller frees). */
-int trust_create_tmp(const char *path, char **tmp, int *out, struct err *e);
+/* Replaces path, a file in a trusted state directory, with data, atomically and durably: path.tmp
+ * created afresh (never through a symlink), written whole, fsync'ed, renamed over path, and the
+ * directory fsync'ed. On failure path is as it was and no temp file is left. */
+int trust_replace_state(const char *path, const void *data, size_t len, struct err *e);
+/* fsyncs the directory holding path, after a rename or unlink in it. */
+int trust_sync_dir_of(const char *path);
 
 #endif

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "journal.h"
+#include "trust.h"
 #include "fixture.h"
 #include "test.h"
 
@@ -161,6 +162,36 @@ static void test_save_fails_cleanly(void)
 	journal_free(j);
 }
 
+/* trust_replace_state, the one atomic replace (journals and shared baselines): the content whole, 0600,
+ * no temp file left; a rename that fails leaves what was there and no temp file; a symlink planted at
+ * the temp name is replaced, never written through. */
+static void test_replace_state(void)
+{
+	_cleanup_free_ char *path = xasprintf("%s/state-file", test_tmpdir);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path), *victim = test_put_file("victim", "keep", 0600);
+	_cleanup_free_ char *got = NULL, *kept = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/a-dir", test_tmpdir), *inside = xasprintf("%s/x", dir);
+	struct stat st;
+	struct err e = { "" };
+
+	CHECK(symlink(victim, tmp) == 0);
+	CHECK(trust_replace_state(path, "one\ntwo\n", 8, &e) == 0);
+	got = slurp(path);
+	CHECK_STR(got, "one\ntwo\n");
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+	CHECK(access(tmp, F_OK) < 0 && errno == ENOENT);
+	kept = slurp(victim);
+	CHECK_STR(kept, "keep");
+
+	CHECK(mkdir(dir, 0700) == 0 && mkdir(inside, 0700) == 0);
+	CHECK(trust_replace_state(dir, "x", 1, &e) < 0);
+	CHECK_CONTAINS(e.msg, "a-dir");
+	CHECK(stat(inside, &st) == 0 && S_ISDIR(st.st_mode));
+	CHECK(count_suffix(".tmp") == 0);
+	rmdir(inside);
+	rmdir(dir);
+}
+
 /* Expects name with text (len bytes) refused with "PATH<want>". */
 static void check_refused(const char *name, const char *text, size_t len, const char *want_tail)
 {
@@ -255,6 +286,7 @@ int main(void)
 	test_path_for();
 	test_round_trip();
 	test_save_fails_cleanly();
+	test_replace_state();
 	test_refuses_corrupt();
 	test_short_escape_is_safe();
 	test_tmpdir_remove();
