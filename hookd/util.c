@@ -238,6 +238,15 @@ void strv_add(struct strv *s, char *x)
 	s->v[s->n++] = x;
 }
 
+void strv_split_list(struct strv *s, const char *value)
+{
+	_cleanup_free_ char *copy = xstrdup(value);
+	char *save = NULL;
+
+	for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save))
+		strv_add(s, xstrdup(tok));
+}
+
 void strv_free(struct strv *s)
 {
 	for (size_t i = 0; i < s->n; i++)

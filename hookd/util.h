@@ -44,6 +44,9 @@ bool strv_has(const struct strv *s, const char *x);
 /* Takes ownership of x. */
 void strv_add(struct strv *s, char *x);
 void strv_free(struct strv *s);
+#define _cleanup_strv_ __attribute__((cleanup(strv_free)))
+/* Appends each item of an INI list value ("a b", "a,b", "a, b": blanks and commas separate) to s. */
+void strv_split_list(struct strv *s, const char *value);
 
 /* Trims leading and trailing white space in place; returns s. */
 char *strstrip(char *s);

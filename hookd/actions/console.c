@@ -65,17 +65,18 @@ static int console_set(void *data, const char *key, const char *value, struct er
 	}
 	if (strcmp(key, "framebuffer") != 0)
 		return -ENOENT;
-	_cleanup_free_ char *copy = xstrdup(value);
-	char *save = NULL;
+	_cleanup_strv_ struct strv items = { 0 };
 
 	console_free(c);
 	c->fbs = NULL;
 	c->n_fbs = 0;
-	for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-		if (!valid_device_name(tok))
-			return err_set(e, -EINVAL, "'%s' is not a platform device name (e.g. efi-framebuffer.0)", tok);
+	strv_split_list(&items, value);
+	for (size_t i = 0; i < items.n; i++) {
+		if (!valid_device_name(items.v[i]))
+			return err_set(e, -EINVAL, "'%s' is not a platform device name (e.g. efi-framebuffer.0)",
+				       items.v[i]);
 		c->fbs = xrealloc(c->fbs, (c->n_fbs + 1) * sizeof(*c->fbs));
-		c->fbs[c->n_fbs++] = xstrdup(tok);
+		c->fbs[c->n_fbs++] = xstrdup(items.v[i]);
 	}
 	if (c->n_fbs == 0)
 		return err_set(e, -EINVAL, "expected a platform device name (e.g. efi-framebuffer.0)");

@@ -15,30 +15,9 @@
 
 extern const struct action_ops action_modules;
 
-struct names {
-	char **v;
-	size_t n;
-};
-
 struct modules_conf {
-	struct names load, unload;
+	struct strv load, unload;
 };
-
-static void names_free(struct names *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	*l = (struct names){ 0 };
-}
-
-static bool names_has(const struct names *l, const char *name)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], name) == 0)
-			return true;
-	return false;
-}
 
 static void modules_init(void *data)
 {
@@ -49,23 +28,24 @@ static void modules_free(void *data)
 {
 	struct modules_conf *c = data;
 
-	names_free(&c->load);
-	names_free(&c->unload);
+	strv_free(&c->load);
+	strv_free(&c->unload);
 }
 
-static int parse_names(const char *value, struct names *out, struct err *e)
+static int parse_names(const char *value, struct strv *out, struct err *e)
 {
-	_cleanup_free_ char *copy = xstrdup(value);
-	char *save = NULL;
+	_cleanup_strv_ struct strv items = { 0 };
 
-	names_free(out);
-	for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+	strv_free(out);
+	strv_split_list(&items, value);
+	for (size_t i = 0; i < items.n; i++) {
+		char *tok = items.v[i];
+
 		if (hkmod_name_normalize(tok) < 0)
 			return err_set(e, -EINVAL, "'%s' is not a module name (letters, digits, '_' and '-')", tok);
-		if (names_has(out, tok))
+		if (strv_has(out, tok))
 			return err_set(e, -EINVAL, "module %s is listed twice", tok);
-		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
-		out->v[out->n++] = xstrdup(tok);
+		strv_add(out, xstrdup(tok));
 	}
 	if (out->n == 0)
 		return err_set(e, -EINVAL, "expected a list of module names");
@@ -88,7 +68,7 @@ static int modules_finish(void *data, struct err *e)
 	struct modules_conf *c = data;
 
 	for (size_t i = 0; i < c->load.n; i++)
-		if (names_has(&c->unload, c->load.v[i]))
+		if (strv_has(&c->unload, c->load.v[i]))
 			return err_set(e, -EINVAL, "module %s is in both load and unload", c->load.v[i]);
 	if (!c->load.n && !c->unload.n)
 		return err_set(e, -EINVAL, "expected load = ... and/or unload = ...");

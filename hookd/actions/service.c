@@ -60,12 +60,14 @@ static bool unit_name_valid(const char *u)
 static int service_set(void *data, const char *key, const char *value, struct err *e)
 {
 	struct service_conf *c = data;
-	_cleanup_free_ char *copy = xstrdup(value);
-	char *save = NULL;
+	_cleanup_strv_ struct strv items = { 0 };
 
 	if (strcmp(key, "stop") != 0)
 		return -ENOENT;
-	for (char *u = strtok_r(copy, " ,\t", &save); u; u = strtok_r(NULL, " ,\t", &save)) {
+	strv_split_list(&items, value);
+	for (size_t k = 0; k < items.n; k++) {
+		const char *u = items.v[k];
+
 		if (!unit_name_valid(u))
 			return err_set(e, -EINVAL, "'%s' is not a systemd unit name (e.g. display-manager.service)", u);
 		for (size_t i = 0; i < c->n; i++)

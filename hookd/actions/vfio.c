@@ -44,16 +44,16 @@ static void vfio_free(void *data)
 /* A list of PCI addresses ("0000:01:00.0 0000:01:00.1", commas allowed) into *v (replacing it). */
 static int parse_addrs(const char *value, struct pciaddr **v, size_t *n, struct err *e)
 {
-	_cleanup_free_ char *copy = xstrdup(value);
-	char *save = NULL;
+	_cleanup_strv_ struct strv items = { 0 };
 
 	*n = 0;
-	for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+	strv_split_list(&items, value);
+	for (size_t i = 0; i < items.n; i++) {
 		struct pciaddr a;
 
-		if (pciaddr_parse(tok, &a) < 0)
+		if (pciaddr_parse(items.v[i], &a) < 0)
 			return err_set(e, -EINVAL, "'%s' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)",
-				       tok);
+				       items.v[i]);
 		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
 		(*v)[(*n)++] = a;
 	}
