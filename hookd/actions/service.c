@@ -184,7 +184,7 @@ static int service_plan(const struct action_ctx *ctx, const void *data, enum pha
 static int service_observe(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e)
 {
 	_cleanup_free_ char *base = NULL;
-	bool active;
+	bool active = false;
 	int r = unit_active(ctx, st->target, &active, e);
 
 	if (r < 0)
@@ -202,7 +202,7 @@ static int service_observe(const struct action_ctx *ctx, const struct step *st, 
 static int service_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
 {
 	struct spawn_result res;
-	bool active;
+	bool active = false;
 	int r;
 
 	if (strcmp(saved, "active") != 0)
