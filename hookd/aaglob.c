@@ -160,12 +160,9 @@ static bool match_at(const char *p, const char *s, char prev, unsigned alt_depth
 
 	for (;;) {
 		switch (*p) {
-		case '\0':
-			return *s == '\0';
-		case '*':
-			return match_star(p, s, prev, alt_depth);
-		case '{':
-			return match_alt(p, s, prev, alt_depth);
+		case '\0': return *s == '\0';
+		case '*': return match_star(p, s, prev, alt_depth);
+		case '{': return match_alt(p, s, prev, alt_depth);
 		case '?':
 			if (*s == '\0' || *s == '/')
 				return false;

@@ -68,8 +68,14 @@ static size_t tokenize(char *s, char **tok, size_t max)
 	return n;
 }
 
-static bool is_path(const char *t) { return t[0] == '/' || (t[0] == '@' && t[1] == '{'); }
-static bool is_perms(const char *t) { return t[0] && strspn(t, "rwaxlkmiuUpPcC") == strlen(t); }
+static bool is_path(const char *t)
+{
+	return t[0] == '/' || (t[0] == '@' && t[1] == '{');
+}
+static bool is_perms(const char *t)
+{
+	return t[0] && strspn(t, "rwaxlkmiuUpPcC") == strlen(t);
+}
 
 /* The rule as written, on one line with blanks folded, for messages. */
 static char *fold_blanks(const char *s)
@@ -120,7 +126,8 @@ static void parse_rule(struct parser *ps)
 			q.owner = true;
 		else if (strcmp(tok[i], "other") == 0)
 			q.other = true;
-		else if (strcmp(tok[i], "allow") != 0 && strcmp(tok[i], "file") != 0 && strncmp(tok[i], "priority=", 9) != 0)
+		else if (strcmp(tok[i], "allow") != 0 && strcmp(tok[i], "file") != 0 &&
+			 strncmp(tok[i], "priority=", 9) != 0)
 			break;
 	}
 	if (n - i >= 2)
@@ -199,7 +206,8 @@ static void include_dir(struct parser *ps, const char *abs)
 		size_t l = strlen(names[i]);
 
 		/* as apparmor_parser: no hidden files, editor or package manager leftovers */
-		if (names[i][0] == '.' || names[i][l - 1] == '~' || strstr(names[i], ".dpkg-") || strstr(names[i], ".rpm"))
+		if (names[i][0] == '.' || names[i][l - 1] == '~' || strstr(names[i], ".dpkg-") ||
+		    strstr(names[i], ".rpm"))
 			continue;
 		if (sysfs_read(ps->root, p, &text) == 0)
 			parse_text(ps, p, text);
@@ -269,7 +277,8 @@ static void parse_char(struct parser *ps, const char *c)
 	case ')': ps->paren--; break;
 	case '{':
 		/* a block opens with a '{' standing alone; anything else is an alternation */
-		if (ps->paren == 0 && (ps->n == 0 || ps->stmt[ps->n - 1] == ' ') && (!c[1] || isspace((unsigned char)c[1]))) {
+		if (ps->paren == 0 && (ps->n == 0 || ps->stmt[ps->n - 1] == ' ') &&
+		    (!c[1] || isspace((unsigned char)c[1]))) {
 			open_block(ps);
 			return;
 		}

@@ -22,8 +22,8 @@ struct aarule {
 };
 
 struct aapolicy {
-	char *profile;  /* the profile asked for */
-	bool found;     /* its block was found */
+	char *profile; /* the profile asked for */
+	bool found;    /* its block was found */
 	struct aarule *rules;
 	size_t n_rules;
 	struct aaglob_vars vars;

@@ -42,8 +42,7 @@ struct action_ops {
 	int (*finish)(void *data, struct err *e);
 	void (*free_data)(void *data);
 	/* Appends this section's steps for phase to plan; reads the system, changes nothing. */
-	int (*plan)(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *plan,
-		    struct err *e);
+	int (*plan)(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *plan, struct err *e);
 	/* Reads what step is about to change, as a string the journal keeps for revert. */
 	int (*observe)(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e);
 	int (*apply)(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e);

@@ -240,14 +240,16 @@ static char *fix_text(const struct hookd_aa_result *res, bool deny_rule)
 	}
 	*o = '\0';
 	if (deny_rule)
-		return xstrdup("reinstall hookd with its hook in /usr/sbin (/usr/sbin/hookd-qemu beside /usr/sbin/hookd-apply, "
-			       "which the stock rule `/usr/sbin/* PUx,` allows) and run `hookd install --reload`; "
-			       "no local rule can override a deny rule");
-	return xasprintf("reinstall hookd with its hook in /usr/sbin (/usr/sbin/hookd-qemu beside /usr/sbin/hookd-apply, "
-			 "which the stock rule `/usr/sbin/* PUx,` allows) and run `hookd install --reload`; or, as the "
-			 "administrator, add the rule `%s/* PUx,` to " AA_POLICY_DIR "/local/%s and run "
-			 "`apparmor_parser -r %s`",
-			 esc, base, res->source);
+		return xstrdup(
+			"reinstall hookd with its hook in /usr/sbin (/usr/sbin/hookd-qemu beside /usr/sbin/hookd-apply, "
+			"which the stock rule `/usr/sbin/* PUx,` allows) and run `hookd install --reload`; "
+			"no local rule can override a deny rule");
+	return xasprintf(
+		"reinstall hookd with its hook in /usr/sbin (/usr/sbin/hookd-qemu beside /usr/sbin/hookd-apply, "
+		"which the stock rule `/usr/sbin/* PUx,` allows) and run `hookd install --reload`; or, as the "
+		"administrator, add the rule `%s/* PUx,` to " AA_POLICY_DIR "/local/%s and run "
+		"`apparmor_parser -r %s`",
+		esc, base, res->source);
 }
 
 /* The exec of path is refused (or, in complain mode, would be): verdict, message and fix. */
@@ -265,8 +267,8 @@ static void set_denied(struct hookd_aa_result *res, const char *path, const stru
 					 "it only logs that now, and %s once it enforces",
 					 res->profile, path, what, why, effect);
 	else
-		res->message = xasprintf("%s's AppArmor profile (%s) denies exec of %s%s: %s; %s", res->profile, res->mode,
-					 path, what, why, effect);
+		res->message = xasprintf("%s's AppArmor profile (%s) denies exec of %s%s: %s; %s", res->profile,
+					 res->mode, path, what, why, effect);
 	res->fix = fix_text(res, j->rule && j->rule->deny);
 }
 
@@ -350,14 +352,16 @@ static void check_profile(const char *root, const struct loaded *lp, const struc
 	res->source = xasprintf(AA_POLICY_DIR "/%s", file);
 	if (strcmp(lp->mode, "unconfined") == 0) {
 		res->verdict = HOOKD_AA_NOT_CONFINED;
-		res->message = xasprintf("%s's AppArmor profile is loaded in unconfined mode: it confines nothing", lp->name);
+		res->message =
+			xasprintf("%s's AppArmor profile is loaded in unconfined mode: it confines nothing", lp->name);
 		return;
 	}
 	if (aapolicy_load(root, AA_POLICY_DIR, file, lp->name, &pol, &e) < 0 || !pol->found) {
 		res->verdict = HOOKD_AA_UNKNOWN;
-		res->message = xasprintf("%s's AppArmor profile (%s) is loaded, but %s: cannot verify that libvirt may "
-					 "exec %s",
-					 lp->name, lp->mode, pol ? "its source does not define it" : e.msg, res->resolved);
+		res->message =
+			xasprintf("%s's AppArmor profile (%s) is loaded, but %s: cannot verify that libvirt may "
+				  "exec %s",
+				  lp->name, lp->mode, pol ? "its source does not define it" : e.msg, res->resolved);
 		aapolicy_free(pol);
 		return;
 	}
@@ -378,7 +382,8 @@ static void nothing_loaded(struct hookd_aa_result *res, int r, const char *root)
 					 strcmp(root, "/") ? root : "", AA_PROFILES, strerror(-r), res->resolved);
 	} else {
 		res->verdict = HOOKD_AA_NOT_CONFINED;
-		res->message = xstrdup("not confined: AppArmor is active, but no libvirtd or virtqemud profile is loaded");
+		res->message =
+			xstrdup("not confined: AppArmor is active, but no libvirtd or virtqemud profile is loaded");
 	}
 }
 
@@ -433,8 +438,10 @@ void hookd_aa_report_free(struct hookd_aa_report *r)
 const char *hookd_aa_verdict_name(enum hookd_aa_verdict v)
 {
 	static const char *const names[] = {
-		[HOOKD_AA_NOT_CONFINED] = "not confined", [HOOKD_AA_ALLOWED] = "allowed",
-		[HOOKD_AA_UNKNOWN] = "cannot verify",     [HOOKD_AA_COMPLAIN] = "complain",
+		[HOOKD_AA_NOT_CONFINED] = "not confined",
+		[HOOKD_AA_ALLOWED] = "allowed",
+		[HOOKD_AA_UNKNOWN] = "cannot verify",
+		[HOOKD_AA_COMPLAIN] = "complain",
 		[HOOKD_AA_DENIED] = "denied",
 	};
 

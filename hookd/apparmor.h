@@ -36,8 +36,8 @@ struct hookd_aa_result {
 	char *rule;        /* the deciding rule as written ("/usr/sbin/virtlogd pix,"); NULL when none matched */
 	char *rule_file;   /* where that rule is written (inside root), and its line */
 	unsigned rule_line;
-	char *message;     /* one sentence for the user: what happens and why */
-	char *fix;         /* DENIED/COMPLAIN: what to do (reinstall, or the admin's local rule); else NULL */
+	char *message; /* one sentence for the user: what happens and why */
+	char *fix;     /* DENIED/COMPLAIN: what to do (reinstall, or the admin's local rule); else NULL */
 };
 
 struct hookd_aa_report {

@@ -17,7 +17,8 @@ int main(int argc, char **argv)
 
 	std_fds_ensure();
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s VM OPERATION SUB-OPERATION [EXTRA] < domain.xml (run by the hook)\n", argv[0]);
+		fprintf(stderr, "usage: %s VM OPERATION SUB-OPERATION [EXTRA] < domain.xml (run by the hook)\n",
+			argv[0]);
 		return 2;
 	}
 	r = read_all_fd(STDIN_FILENO, XML_MAX, &xml, &len);

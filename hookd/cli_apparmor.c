@@ -21,9 +21,7 @@ static void print_report(const struct hookd_aa_report *rep, const char *what, in
 			if (verbose >= 0)
 				printf("%s: ok: %s\n", what, res->message);
 			break;
-		case HOOKD_AA_UNKNOWN:
-			fprintf(stderr, "hookd: warning: %s: %s\n", what, res->message);
-			break;
+		case HOOKD_AA_UNKNOWN: fprintf(stderr, "hookd: warning: %s: %s\n", what, res->message); break;
 		case HOOKD_AA_COMPLAIN:
 			fprintf(stderr, "hookd: warning: %s: %s\n  Fix: %s.\n", what, res->message, res->fix);
 			break;
@@ -73,7 +71,8 @@ int cli_aa_install_gate(const struct hookd_conf *conf, const char *target)
 		return EXIT_CONFIG;
 	}
 	if (worst == HOOKD_AA_UNKNOWN || worst == HOOKD_AA_COMPLAIN)
-		fprintf(stderr, "hookd: installing anyway; check that VMs start (`virsh start`), and see `journalctl -k "
-				"| grep apparmor` if they do not.\n");
+		fprintf(stderr,
+			"hookd: installing anyway; check that VMs start (`virsh start`), and see `journalctl -k "
+			"| grep apparmor` if they do not.\n");
 	return 0;
 }

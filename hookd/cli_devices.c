@@ -55,24 +55,47 @@ static const struct {
 	unsigned class;
 	const char *name;
 } class_names[] = {
-	{ 0x0100, "SCSI storage controller" }, { 0x0101, "IDE interface" },
-	{ 0x0104, "RAID bus controller" },     { 0x0106, "SATA controller" },
-	{ 0x0107, "Serial Attached SCSI controller" }, { 0x0108, "Non-Volatile memory controller" },
-	{ 0x0200, "Ethernet controller" },     { 0x0280, "Network controller" },
-	{ 0x0300, "VGA compatible controller" }, { 0x0302, "3D controller" },
-	{ 0x0380, "Display controller" },      { 0x0401, "Multimedia audio controller" },
-	{ 0x0403, "Audio device" },            { 0x0500, "RAM memory" },
-	{ 0x0600, "Host bridge" },             { 0x0601, "ISA bridge" },
-	{ 0x0604, "PCI bridge" },              { 0x0c03, "USB controller" },
-	{ 0x0c05, "SMBus" },                   { 0x0c80, "Serial bus controller" },
+	{ 0x0100, "SCSI storage controller" },
+	{ 0x0101, "IDE interface" },
+	{ 0x0104, "RAID bus controller" },
+	{ 0x0106, "SATA controller" },
+	{ 0x0107, "Serial Attached SCSI controller" },
+	{ 0x0108, "Non-Volatile memory controller" },
+	{ 0x0200, "Ethernet controller" },
+	{ 0x0280, "Network controller" },
+	{ 0x0300, "VGA compatible controller" },
+	{ 0x0302, "3D controller" },
+	{ 0x0380, "Display controller" },
+	{ 0x0401, "Multimedia audio controller" },
+	{ 0x0403, "Audio device" },
+	{ 0x0500, "RAM memory" },
+	{ 0x0600, "Host bridge" },
+	{ 0x0601, "ISA bridge" },
+	{ 0x0604, "PCI bridge" },
+	{ 0x0c03, "USB controller" },
+	{ 0x0c05, "SMBus" },
+	{ 0x0c80, "Serial bus controller" },
 };
 
 static const char *const base_class_names[] = {
-	"Unclassified device", "Mass storage controller", "Network controller", "Display controller",
-	"Multimedia controller", "Memory controller", "Bridge", "Communication controller",
-	"Generic system peripheral", "Input device controller", "Docking station", "Processor",
-	"Serial bus controller", "Wireless controller", "Intelligent controller",
-	"Satellite communications controller", "Encryption controller", "Signal processing controller",
+	"Unclassified device",
+	"Mass storage controller",
+	"Network controller",
+	"Display controller",
+	"Multimedia controller",
+	"Memory controller",
+	"Bridge",
+	"Communication controller",
+	"Generic system peripheral",
+	"Input device controller",
+	"Docking station",
+	"Processor",
+	"Serial bus controller",
+	"Wireless controller",
+	"Intelligent controller",
+	"Satellite communications controller",
+	"Encryption controller",
+	"Signal processing controller",
 	"Processing accelerators",
 };
 
@@ -232,9 +255,11 @@ static void collect_warnings(struct devlist *l, const char *root)
 	for (size_t i = 0; i < l->n; i++) {
 		if (!l->v[i].gpu || !l->v[i].boot_vga)
 			continue;
-		warn(l, "%s is the boot VGA: the host's console and display manager run on it; passing it "
-			"through needs [console], [modules] and [service] besides [vfio]%s",
-		     l->v[i].addr, l->n_gpus == 1 ? " (it is the host's only GPU: no host display while the VM runs)" : "");
+		warn(l,
+		     "%s is the boot VGA: the host's console and display manager run on it; passing it "
+		     "through needs [console], [modules] and [service] besides [vfio]%s",
+		     l->v[i].addr,
+		     l->n_gpus == 1 ? " (it is the host's only GPU: no host display while the VM runs)" : "");
 	}
 }
 
@@ -289,7 +314,10 @@ static void text_dev(FILE *out, const struct devlist *l, size_t i)
 {
 	const struct dev *d = &l->v[i];
 
-	fprintf(out, "  %c %s %s [%04x]: %s, driver %s", d->gpu ? '*' : d->companion_of != NONE ? '+' : ' ',
+	fprintf(out, "  %c %s %s [%04x]: %s, driver %s",
+		d->gpu                    ? '*'
+		: d->companion_of != NONE ? '+'
+					  : ' ',
 		d->addr, class_name(d->class), d->class, d->label, d->driver ? d->driver : "none");
 	if (d->gpu)
 		fputs(d->boot_vga ? "  <- GPU, boot VGA" : "  <- GPU", out);
@@ -328,12 +356,14 @@ static void text_verdict(FILE *out, const struct devlist *l, const struct verdic
 	for (size_t i = vd->lo; i < vd->hi; i++)
 		n_end += !l->v[i].bridge;
 	if (!vd->passable) {
-		fprintf(out, "  => NOT passable as it is: %s shares the group with %zu device%s that the host\n"
-			     "     or another VM uses (vfio takes a group whole, for one VM):\n",
+		fprintf(out,
+			"  => NOT passable as it is: %s shares the group with %zu device%s that the host\n"
+			"     or another VM uses (vfio takes a group whole, for one VM):\n",
 			p->addr, vd->n_blockers, vd->n_blockers == 1 ? "" : "s");
 		text_endpoints(out, l, vd, true);
 		fputs("     Another PCIe slot (one wired to the CPU) or a firmware update may split the group;\n"
-		      "     the ACS override patch splits it by giving up the isolation it stands for.\n", out);
+		      "     the ACS override patch splits it by giving up the isolation it stands for.\n",
+		      out);
 		return;
 	}
 	if (n_end > 1) {
@@ -380,10 +410,11 @@ static void text_print(FILE *out, const struct devlist *l, const char *root)
 	bool rooted = strcmp(root, "/") != 0;
 
 	if (!l->iommu)
-		fprintf(out, "No IOMMU: %s/sys/kernel/iommu_groups is empty, so no device can be passed through.\n"
-			     "  Enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup; on Intel also boot with\n"
-			     "  intel_iommu=on (e.g. add it, with iommu=pt, to GRUB_CMDLINE_LINUX_DEFAULT in\n"
-			     "  /etc/default/grub, then update-grub) and reboot. Check: dmesg | grep -i -e DMAR -e IOMMU\n\n",
+		fprintf(out,
+			"No IOMMU: %s/sys/kernel/iommu_groups is empty, so no device can be passed through.\n"
+			"  Enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup; on Intel also boot with\n"
+			"  intel_iommu=on (e.g. add it, with iommu=pt, to GRUB_CMDLINE_LINUX_DEFAULT in\n"
+			"  /etc/default/grub, then update-grub) and reboot. Check: dmesg | grep -i -e DMAR -e IOMMU\n\n",
 			rooted ? root : "");
 	fprintf(out, "PCI devices%s%s by IOMMU group (* GPU, + companion: another function of a GPU's slot)\n",
 		rooted ? " under " : "", rooted ? root : "");
@@ -425,7 +456,8 @@ static void json_dev(FILE *out, const struct devlist *l, size_t i)
 	json_or_null(out, d->name);
 	fputs(", \"driver\": ", out);
 	json_or_null(out, d->driver);
-	fprintf(out, ", \"boot_vga\": %s, \"gpu\": %s, \"bridge\": %s, \"companion_of\": ", d->boot_vga ? "true" : "false",
+	fprintf(out,
+		", \"boot_vga\": %s, \"gpu\": %s, \"bridge\": %s, \"companion_of\": ", d->boot_vga ? "true" : "false",
 		d->gpu ? "true" : "false", d->bridge ? "true" : "false");
 	json_or_null(out, d->companion_of != NONE ? l->v[d->companion_of].addr : NULL);
 	fputc('}', out);
@@ -454,7 +486,8 @@ static void json_group(FILE *out, const struct devlist *l, const struct verdict 
 	else
 		fprintf(out, "  {\"group\": %u", first->group);
 	fprintf(out, ", \"passable\": %s, \"all_vfio\": %s, \"chipset\": %s, \"move_together\": ",
-		vd->passable ? "true" : "false", vd->all_vfio ? "true" : "false", vd->chipset != NONE ? "true" : "false");
+		vd->passable ? "true" : "false", vd->all_vfio ? "true" : "false",
+		vd->chipset != NONE ? "true" : "false");
 	json_addr_list(out, l, vd, false);
 	fputs(", \"blockers\": ", out);
 	json_addr_list(out, l, vd, true);

@@ -112,20 +112,25 @@ static void iommu_off(struct doctor *d)
 	if (sysfs_read(root, "/proc/cmdline", &cmdline) < 0)
 		cmdline = xstrdup("");
 	if (vendor && !strcmp(vendor, "intel") && has_word(cmdline, "intel_iommu=on"))
-		doctor_add(d, DOCTOR_FAIL, "host", "iommu",
-			   "no IOMMU groups although the kernel runs with intel_iommu=on (Intel CPU): enable VT-d in the firmware setup and reboot");
+		doctor_add(
+			d, DOCTOR_FAIL, "host", "iommu",
+			"no IOMMU groups although the kernel runs with intel_iommu=on (Intel CPU): enable VT-d in the firmware setup and reboot");
 	else if (vendor && !strcmp(vendor, "intel"))
-		doctor_add(d, DOCTOR_FAIL, "host", "iommu",
-			   "no IOMMU groups (Intel CPU): enable VT-d in the firmware setup, add intel_iommu=on iommu=pt to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, run update-grub and reboot");
+		doctor_add(
+			d, DOCTOR_FAIL, "host", "iommu",
+			"no IOMMU groups (Intel CPU): enable VT-d in the firmware setup, add intel_iommu=on iommu=pt to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, run update-grub and reboot");
 	else if (vendor && (has_word(cmdline, "amd_iommu=off") || has_word(cmdline, "iommu=off")))
-		doctor_add(d, DOCTOR_FAIL, "host", "iommu",
-			   "no IOMMU groups (AMD CPU): the kernel command line turns the IOMMU off; remove amd_iommu=off / iommu=off from /etc/default/grub, run update-grub and reboot");
+		doctor_add(
+			d, DOCTOR_FAIL, "host", "iommu",
+			"no IOMMU groups (AMD CPU): the kernel command line turns the IOMMU off; remove amd_iommu=off / iommu=off from /etc/default/grub, run update-grub and reboot");
 	else if (vendor)
-		doctor_add(d, DOCTOR_FAIL, "host", "iommu",
-			   "no IOMMU groups (AMD CPU): enable the IOMMU (AMD-Vi, often \"IOMMU\" next to \"SVM\") in the firmware setup and reboot; the kernel turns it on by itself");
+		doctor_add(
+			d, DOCTOR_FAIL, "host", "iommu",
+			"no IOMMU groups (AMD CPU): enable the IOMMU (AMD-Vi, often \"IOMMU\" next to \"SVM\") in the firmware setup and reboot; the kernel turns it on by itself");
 	else
-		doctor_add(d, DOCTOR_FAIL, "host", "iommu",
-			   "no IOMMU groups: enable VT-d (Intel) or AMD-Vi (AMD) in the firmware setup; on Intel also boot with intel_iommu=on");
+		doctor_add(
+			d, DOCTOR_FAIL, "host", "iommu",
+			"no IOMMU groups: enable VT-d (Intel) or AMD-Vi (AMD) in the firmware setup; on Intel also boot with intel_iommu=on");
 }
 
 /* Returns whether the IOMMU is on. */
@@ -154,8 +159,9 @@ static void check_irq_remapping(struct doctor *d)
 	else if (strstr(s, " IR-"))
 		doctor_add(d, DOCTOR_OK, "host", "interrupt-remapping", "on (IR- interrupt chips in /proc/interrupts)");
 	else
-		doctor_add(d, DOCTOR_FAIL, "host", "interrupt-remapping",
-			   "off (no IR- interrupt chip in /proc/interrupts): vfio refuses devices without it; enable interrupt remapping / x2APIC in the firmware setup (the unsafe way out: options vfio_iommu_type1 allow_unsafe_interrupts=1)");
+		doctor_add(
+			d, DOCTOR_FAIL, "host", "interrupt-remapping",
+			"off (no IR- interrupt chip in /proc/interrupts): vfio refuses devices without it; enable interrupt remapping / x2APIC in the firmware setup (the unsafe way out: options vfio_iommu_type1 allow_unsafe_interrupts=1)");
 }
 
 static void check_module(struct doctor *d, const char *name, const char *config)
@@ -163,20 +169,16 @@ static void check_module(struct doctor *d, const char *name, const char *config)
 	struct err e;
 
 	switch (hkmod_state(d->conf->root, name)) {
-	case HKMOD_LOADED:
-		doctor_add(d, DOCTOR_OK, "host", "vfio", "module %s is loaded", name);
-		return;
-	case HKMOD_BUILTIN:
-		doctor_add(d, DOCTOR_OK, "host", "vfio", "%s is built into the kernel", name);
-		return;
-	case HKMOD_ABSENT:
-		break;
+	case HKMOD_LOADED: doctor_add(d, DOCTOR_OK, "host", "vfio", "module %s is loaded", name); return;
+	case HKMOD_BUILTIN: doctor_add(d, DOCTOR_OK, "host", "vfio", "%s is built into the kernel", name); return;
+	case HKMOD_ABSENT: break;
 	}
 	if (hkmod_find(d->conf->root, name, &e) == 0)
 		doctor_add(d, DOCTOR_OK, "host", "vfio", "module %s is available ([vfio] loads it)", name);
 	else
 		doctor_add(d, DOCTOR_FAIL, "host", "vfio",
-			   "module %s is neither loaded, built in nor installed: install a kernel built with %s", name, config);
+			   "module %s is neither loaded, built in nor installed: install a kernel built with %s", name,
+			   config);
 }
 
 static void check_cgroup(struct doctor *d)
@@ -184,11 +186,13 @@ static void check_cgroup(struct doctor *d)
 	_cleanup_free_ char *s = NULL;
 
 	if (sysfs_read(d->conf->root, "/sys/fs/cgroup/cgroup.controllers", &s) < 0)
-		doctor_add(d, DOCTOR_WARN, "host", "cgroup",
-			   "no cgroup v2 at /sys/fs/cgroup (a v1 or hybrid layout): [cpus] needs it; boot with systemd.unified_cgroup_hierarchy=1");
+		doctor_add(
+			d, DOCTOR_WARN, "host", "cgroup",
+			"no cgroup v2 at /sys/fs/cgroup (a v1 or hybrid layout): [cpus] needs it; boot with systemd.unified_cgroup_hierarchy=1");
 	else if (!has_word(s, "cpuset"))
-		doctor_add(d, DOCTOR_WARN, "host", "cgroup",
-			   "cgroup v2 without the cpuset controller (/sys/fs/cgroup/cgroup.controllers): [cpus] needs it; use a kernel with CONFIG_CPUSETS");
+		doctor_add(
+			d, DOCTOR_WARN, "host", "cgroup",
+			"cgroup v2 without the cpuset controller (/sys/fs/cgroup/cgroup.controllers): [cpus] needs it; use a kernel with CONFIG_CPUSETS");
 	else
 		doctor_add(d, DOCTOR_OK, "host", "cgroup", "cgroup v2 with the cpuset controller");
 }
@@ -213,7 +217,8 @@ static void check_pools(struct doctor *d)
 	FILE *out;
 
 	if (sysfs_list(root, "/sys/kernel/mm/hugepages", &names, &n) < 0 || !n) {
-		doctor_add(d, DOCTOR_WARN, "host", "hugepages", "no /sys/kernel/mm/hugepages: this kernel has no huge pages (CONFIG_HUGETLBFS)");
+		doctor_add(d, DOCTOR_WARN, "host", "hugepages",
+			   "no /sys/kernel/mm/hugepages: this kernel has no huge pages (CONFIG_HUGETLBFS)");
 		return;
 	}
 	out = open_memstream(&buf, &len);
@@ -265,12 +270,14 @@ static void check_fragmentation(struct doctor *d)
 		}
 	}
 	if (top < 1024 * 1024)
-		doctor_add(d, DOCTOR_WARN, "host", "fragmentation",
-			   "%llu MiB of %llu MiB free memory is in %llu MiB blocks: not one 1 GiB page without compaction; for 1 GiB pages reserve them at boot (hugepagesz=1G hugepages=N on the kernel command line)",
-			   top / 1024, total / 1024, (page_kib << top_order) / 1024);
+		doctor_add(
+			d, DOCTOR_WARN, "host", "fragmentation",
+			"%llu MiB of %llu MiB free memory is in %llu MiB blocks: not one 1 GiB page without compaction; for 1 GiB pages reserve them at boot (hugepagesz=1G hugepages=N on the kernel command line)",
+			top / 1024, total / 1024, (page_kib << top_order) / 1024);
 	else
-		doctor_add(d, DOCTOR_OK, "host", "fragmentation", "%llu MiB of %llu MiB free memory is in %llu MiB blocks",
-			   top / 1024, total / 1024, (page_kib << top_order) / 1024);
+		doctor_add(d, DOCTOR_OK, "host", "fragmentation",
+			   "%llu MiB of %llu MiB free memory is in %llu MiB blocks", top / 1024, total / 1024,
+			   (page_kib << top_order) / 1024);
 }
 
 /* When process pid started, in seconds since the epoch (/proc/stat btime + /proc/PID/stat field 22). */
@@ -312,23 +319,26 @@ static void check_daemon_noticed(struct doctor *d, const struct stat *hook)
 		if (process_start(root, pid, &started) < 0)
 			continue; /* a stale pid file */
 		if (started < hook->st_mtime)
-			doctor_add(d, DOCTOR_FAIL, "host", "hook-noticed",
-				   "%.*s (pid %llu) started %lld s before %s was installed: it has not noticed the hook; run `hookd install --reload`",
-				   (int)(strlen(name) - 4), name, pid, (long long)hook->st_mtime - started, LIBVIRT_HOOK);
+			doctor_add(
+				d, DOCTOR_FAIL, "host", "hook-noticed",
+				"%.*s (pid %llu) started %lld s before %s was installed: it has not noticed the hook; run `hookd install --reload`",
+				(int)(strlen(name) - 4), name, pid, (long long)hook->st_mtime - started, LIBVIRT_HOOK);
 		else
-			doctor_add(d, DOCTOR_OK, "host", "hook-noticed", "%.*s (pid %llu) started after the hook was installed",
-				   (int)(strlen(name) - 4), name, pid);
+			doctor_add(d, DOCTOR_OK, "host", "hook-noticed",
+				   "%.*s (pid %llu) started after the hook was installed", (int)(strlen(name) - 4),
+				   name, pid);
 		return;
 	}
-	doctor_add(d, DOCTOR_WARN, "host", "hook-noticed",
-		   "neither libvirtd nor virtqemud runs (no live pid in /run/libvirtd.pid, /run/libvirt/virtqemud.pid): start it; it reads the hook when it starts");
+	doctor_add(
+		d, DOCTOR_WARN, "host", "hook-noticed",
+		"neither libvirtd nor virtqemud runs (no live pid in /run/libvirtd.pid, /run/libvirt/virtqemud.pid): start it; it reads the hook when it starts");
 }
 
 /* The same judgement as `hookd check`: would libvirt's confining profile let it exec the hook? */
 static void check_apparmor(struct doctor *d)
 {
 	static const enum doctor_level levels[] = {
-		[HOOKD_AA_NOT_CONFINED] = DOCTOR_OK, [HOOKD_AA_ALLOWED] = DOCTOR_OK, [HOOKD_AA_UNKNOWN] = DOCTOR_WARN,
+		[HOOKD_AA_NOT_CONFINED] = DOCTOR_OK, [HOOKD_AA_ALLOWED] = DOCTOR_OK,  [HOOKD_AA_UNKNOWN] = DOCTOR_WARN,
 		[HOOKD_AA_COMPLAIN] = DOCTOR_WARN,   [HOOKD_AA_DENIED] = DOCTOR_FAIL,
 	};
 	struct hookd_aa_report rep;
@@ -337,8 +347,8 @@ static void check_apparmor(struct doctor *d)
 	for (size_t i = 0; i < rep.n; i++) {
 		const struct hookd_aa_result *res = &rep.results[i];
 
-		doctor_add(d, levels[res->verdict], "host", "apparmor", "%s%s%s", res->message, res->fix ? "; fix: " : "",
-			   res->fix ? res->fix : "");
+		doctor_add(d, levels[res->verdict], "host", "apparmor", "%s%s%s", res->message,
+			   res->fix ? "; fix: " : "", res->fix ? res->fix : "");
 	}
 	hookd_aa_report_free(&rep);
 }
@@ -349,28 +359,31 @@ static void check_hook(struct doctor *d)
 	struct stat st;
 
 	if (lstat(path, &st) < 0) {
-		doctor_add(d, DOCTOR_FAIL, "host", "hook", "no libvirt hook (%s): run `hookd install --reload`", LIBVIRT_HOOK);
+		doctor_add(d, DOCTOR_FAIL, "host", "hook", "no libvirt hook (%s): run `hookd install --reload`",
+			   LIBVIRT_HOOK);
 		return;
 	}
 	check_apparmor(d);
 	if (sysfs_readlink(d->conf->root, LIBVIRT_HOOK, &target) == 0 && strcmp(target, HOOKD_LEGACY_HOOK_PATH) == 0) {
-		doctor_add(d, DOCTOR_FAIL, "host", "hook",
-			   "%s -> %s, where hookd 0.1.0 put it: libvirtd's AppArmor profile denies exec there; run `hookd install --reload` to repoint it to %s",
-			   LIBVIRT_HOOK, target, HOOKD_HOOK_PATH);
+		doctor_add(
+			d, DOCTOR_FAIL, "host", "hook",
+			"%s -> %s, where hookd 0.1.0 put it: libvirtd's AppArmor profile denies exec there; run `hookd install --reload` to repoint it to %s",
+			LIBVIRT_HOOK, target, HOOKD_HOOK_PATH);
 		return;
 	}
 	if (!target || strcmp(target, HOOKD_HOOK_PATH) != 0) {
 		_cleanup_free_ char *what = target ? xasprintf(" (a link to %s)", target) : xstrdup("");
 
-		doctor_add(d, DOCTOR_FAIL, "host", "hook",
-			   "%s is another hook%s, so hookd never runs: `hookd install --chain --reload` keeps it and runs it after hookd's steps",
-			   LIBVIRT_HOOK, what);
+		doctor_add(
+			d, DOCTOR_FAIL, "host", "hook",
+			"%s is another hook%s, so hookd never runs: `hookd install --chain --reload` keeps it and runs it after hookd's steps",
+			LIBVIRT_HOOK, what);
 		return;
 	}
 	rooted = sysfs_path(d->conf->root, "%s", target);
 	if (access(rooted, X_OK) < 0) {
-		doctor_add(d, DOCTOR_FAIL, "host", "hook", "%s -> %s, which is missing or not executable: reinstall hookd",
-			   LIBVIRT_HOOK, target);
+		doctor_add(d, DOCTOR_FAIL, "host", "hook",
+			   "%s -> %s, which is missing or not executable: reinstall hookd", LIBVIRT_HOOK, target);
 		return;
 	}
 	doctor_add(d, DOCTOR_OK, "host", "hook", "%s -> %s", LIBVIRT_HOOK, target);
@@ -391,16 +404,18 @@ static void check_zfs(struct doctor *d)
 	arc = read_ull(root, "/sys/module/zfs/parameters/zfs_arc_max");
 	(void)sysfs_meminfo_field(root, "/proc/meminfo", "MemTotal:", &total);
 	if (arc == 0)
-		doctor_add(d, DOCTOR_WARN, "host", "zfs",
-			   "ZFS is loaded and zfs_arc_max is 0 (the default: the ARC may take half of the %llu MiB of RAM, and drop_caches does not free it); VMs with huge pages need that memory: set options zfs zfs_arc_max=BYTES in /etc/modprobe.d/zfs.conf (or write /sys/module/zfs/parameters/zfs_arc_max)",
-			   total / 1024);
+		doctor_add(
+			d, DOCTOR_WARN, "host", "zfs",
+			"ZFS is loaded and zfs_arc_max is 0 (the default: the ARC may take half of the %llu MiB of RAM, and drop_caches does not free it); VMs with huge pages need that memory: set options zfs zfs_arc_max=BYTES in /etc/modprobe.d/zfs.conf (or write /sys/module/zfs/parameters/zfs_arc_max)",
+			total / 1024);
 	else
-		doctor_add(d, DOCTOR_OK, "host", "zfs", "ZFS is loaded; zfs_arc_max is %llu MiB of %llu MiB of RAM", arc >> 20,
-			   total / 1024);
+		doctor_add(d, DOCTOR_OK, "host", "zfs", "ZFS is loaded; zfs_arc_max is %llu MiB of %llu MiB of RAM",
+			   arc >> 20, total / 1024);
 	if (zfs_compaction_unsafe(root, &release))
-		doctor_add(d, DOCTOR_WARN, "host", "zfs-kernel",
-			   "kernel %s with ZFS loaded: drop_caches with compact_memory crashed kernels 6.3.1 to 6.7.4 (openzfs#15140), so [hugepages] does not compact here; update the kernel past 6.7.4, or reserve huge pages at boot",
-			   release);
+		doctor_add(
+			d, DOCTOR_WARN, "host", "zfs-kernel",
+			"kernel %s with ZFS loaded: drop_caches with compact_memory crashed kernels 6.3.1 to 6.7.4 (openzfs#15140), so [hugepages] does not compact here; update the kernel past 6.7.4, or reserve huge pages at boot",
+			release);
 }
 
 void doctor_host(struct doctor *d)

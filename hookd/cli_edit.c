@@ -99,8 +99,8 @@ static bool same_content(const char *a, const char *b)
 	_cleanup_free_ char *ba = NULL, *bb = NULL;
 	size_t la = 0, lb = 0;
 
-	return fa >= 0 && fb >= 0 && read_all_fd(fa, 1 << 20, &ba, &la) == 0 && read_all_fd(fb, 1 << 20, &bb, &lb) == 0 &&
-	       la == lb && memcmp(ba, bb, la) == 0;
+	return fa >= 0 && fb >= 0 && read_all_fd(fa, 1 << 20, &ba, &la) == 0 &&
+	       read_all_fd(fb, 1 << 20, &bb, &lb) == 0 && la == lb && memcmp(ba, bb, la) == 0;
 }
 
 /* The checked copy replaces the INI: root's, 0644, synced, renamed, directory synced. */
@@ -151,8 +151,8 @@ int edit_run(const struct hookd_conf *conf, const char *vm)
 	int code = EXIT_ACTION_FAILED;
 
 	if (!ini || access(ini, F_OK) < 0) {
-		fprintf(stderr, "hookd: edit: no INI file for VM '%s'%s%s: `hookd new %s` writes one\n", vm, ini ? " at " : "",
-			ini ? ini : "", vm);
+		fprintf(stderr, "hookd: edit: no INI file for VM '%s'%s%s: `hookd new %s` writes one\n", vm,
+			ini ? " at " : "", ini ? ini : "", vm);
 		return EXIT_CONFIG;
 	}
 	tmp = xasprintf("%s.edit-XXXXXX", ini);
@@ -173,7 +173,8 @@ int edit_run(const struct hookd_conf *conf, const char *vm)
 	else {
 		printf("%s replaced: it passes check.\n", ini);
 		if (engine_find_journal(conf->state_dir, vm, NULL, &journal, &e) == 0)
-			printf("VM %s is running: the change applies at its next start (release follows its journal).\n", vm);
+			printf("VM %s is running: the change applies at its next start (release follows its journal).\n",
+			       vm);
 		code = EXIT_OK;
 	}
 	unlink(tmp);

@@ -41,7 +41,7 @@ struct placed {
 struct import_job {
 	struct import_vm vm;
 	struct import_native *native;
-	bool native_mode; /* --native: the native sections, and [exec] steps only for what they do not do */
+	bool native_mode;   /* --native: the native sections, and [exec] steps only for what they do not do */
 	char *ini, *copies; /* <hooks_dir>/VM.ini, <hooks_dir>/VM.d */
 	struct placed *pl;
 	size_t n_pl;
@@ -104,23 +104,28 @@ static int place_steps(struct import_job *j)
 				continue;
 			j->pl = xrealloc(j->pl, (j->n_pl + 1) * sizeof(*j->pl));
 			pl = &j->pl[j->n_pl];
-			*pl = (struct placed){ .sc = sc, .point = p, .label = unique_safe(j->pl, j->n_pl, true, sc->rel, 100) };
+			*pl = (struct placed){ .sc = sc,
+					       .point = p,
+					       .label = unique_safe(j->pl, j->n_pl, true, sc->rel, 100) };
 			pl->copy_rel = xstrdup(sc->rel);
 			pl->argv_line = step_argv_line(j, pl);
 			if (!ini_safe(sc->rel) || strlen(pl->argv_line) > LINE_MAX_INI) {
 				const char *name = strrchr(sc->rel, '/');
-				_cleanup_free_ char *safe = unique_safe(j->pl, j->n_pl, false, name ? name + 1 : sc->rel, 40);
+				_cleanup_free_ char *safe =
+					unique_safe(j->pl, j->n_pl, false, name ? name + 1 : sc->rel, 40);
 
 				free(pl->copy_rel), free(pl->argv_line);
-				pl->copy_rel = name ? xasprintf("%.*s/%s", (int)(name - sc->rel), sc->rel, safe) : xstrdup(safe);
+				pl->copy_rel = name ? xasprintf("%.*s/%s", (int)(name - sc->rel), sc->rel, safe)
+						    : xstrdup(safe);
 				pl->argv_line = step_argv_line(j, pl);
-				fprintf(stderr, "hookd: %s: its name cannot stand in an INI line: its copy is %s/%s\n", sc->path,
-					j->copies, pl->copy_rel);
+				fprintf(stderr, "hookd: %s: its name cannot stand in an INI line: its copy is %s/%s\n",
+					sc->path, j->copies, pl->copy_rel);
 			}
 			j->n_pl++;
 			if (strlen(pl->argv_line) > LINE_MAX_INI || !ini_safe(j->vm.name)) {
-				fprintf(stderr, "hookd: %s: the VM name or %s is too long or holds ';' or a control "
-						"character: no INI line can name the scripts; not imported\n",
+				fprintf(stderr,
+					"hookd: %s: the VM name or %s is too long or holds ';' or a control "
+					"character: no INI line can name the scripts; not imported\n",
 					j->vm.dir, j->copies);
 				return -EINVAL;
 			}
@@ -304,7 +309,8 @@ static int make_copies(const struct import_job *j)
 	r = copy_tree(j->vm.dir, tmp, 0);
 	for (size_t i = 0; i < j->n_pl && r == 0; i++) {
 		const struct placed *p = &j->pl[i];
-		_cleanup_free_ char *at = xasprintf("%s/%s", tmp, p->sc->rel), *to = xasprintf("%s/%s", tmp, p->copy_rel);
+		_cleanup_free_ char *at = xasprintf("%s/%s", tmp, p->sc->rel),
+				    *to = xasprintf("%s/%s", tmp, p->copy_rel);
 
 		_cleanup_free_ char *rest = j->native_mode ? import_native_rest(j->native, p->sc) : NULL;
 
@@ -411,8 +417,8 @@ static int write_ini(const struct import_job *j, const char *dir)
 		unlink(tmp);
 		return 1;
 	}
-	printf("%s: %zu script%s copied to %s and run by %s", j->vm.name, j->n_pl, j->n_pl == 1 ? "" : "s",
-	       j->copies, j->ini);
+	printf("%s: %zu script%s copied to %s and run by %s", j->vm.name, j->n_pl, j->n_pl == 1 ? "" : "s", j->copies,
+	       j->ini);
 	if (!imported_dir(dir))
 		printf("; the originals moved to %s.imported/%s", dir, j->vm.name);
 	putchar('\n');

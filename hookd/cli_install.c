@@ -39,7 +39,8 @@ static int record_chain(const struct hookd_conf *conf, const char *conf_path, co
 	if (conf->chain) {
 		if (strcmp(conf->chain, chained) == 0)
 			return 0;
-		fprintf(stderr, "hookd: %s already chains %s; refusing to chain a second hook\n", conf_path, conf->chain);
+		fprintf(stderr, "hookd: %s already chains %s; refusing to chain a second hook\n", conf_path,
+			conf->chain);
 		return -EEXIST;
 	}
 	f = fopen(conf_path, "a");
@@ -48,7 +49,8 @@ static int record_chain(const struct hookd_conf *conf, const char *conf_path, co
 		return -errno;
 	}
 	fchmod(fileno(f), 0644);
-	fprintf(f, "\n; the hook that was here before hookd: run after hookd's own steps (hookd install --chain)\nchain = %s\n",
+	fprintf(f,
+		"\n; the hook that was here before hookd: run after hookd's own steps (hookd install --chain)\nchain = %s\n",
 		chained);
 	return fclose(f) == 0 ? 0 : -EIO;
 }
@@ -147,8 +149,8 @@ int install_run(const struct hookd_conf *conf, const struct install_opts *o)
 				fprintf(stderr, "hookd: cannot replace %s: %s\n", path, strerror(errno));
 				return 1;
 			}
-			printf("Replacing %s -> %s: libvirtd's AppArmor profile does not let it run that path.\n",
-			       path, o->legacy);
+			printf("Replacing %s -> %s: libvirtd's AppArmor profile does not let it run that path.\n", path,
+			       o->legacy);
 		} else if ((r = keep_foreign(conf, o, path)) != 0) {
 			return r;
 		}

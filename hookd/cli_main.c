@@ -10,8 +10,8 @@
 #include "cli_doctor.h"
 #include "cli_edit.h"
 #include "cli_import.h"
-#include "cli_new.h"
 #include "cli_install.h"
+#include "cli_new.h"
 #include "cli_virt.h"
 #include "domain.h"
 #include "engine.h"
@@ -189,8 +189,8 @@ static int check_inis(struct cli *c, int argc, char **argv)
 		_cleanup_free_ char *ini = conf_vm_ini_path(&c->conf, argv[i]);
 
 		if (!ini || access(ini, F_OK) < 0) {
-			fprintf(stderr, "%s: no INI file for VM '%s' (hookd does nothing for it)\n", ini ? ini : argv[i],
-				argv[i]);
+			fprintf(stderr, "%s: no INI file for VM '%s' (hookd does nothing for it)\n",
+				ini ? ini : argv[i], argv[i]);
 			bad++;
 			continue;
 		}
@@ -271,8 +271,8 @@ static int plan_release(struct cli *c, const char *vm)
 	printf("VM %s, phase release: %zu step%s to revert, newest first (journal %s)\n", vm, j->n,
 	       j->n == 1 ? "" : "s", path);
 	for (size_t i = j->n; i-- > 0;)
-		printf("%3zu. [%s] undo %s %s (set '%s'; journal saved '%s')%s\n", j->n - i, j->recs[i].action, j->recs[i].op,
-		       j->recs[i].target, j->recs[i].value, j->recs[i].saved,
+		printf("%3zu. [%s] undo %s %s (set '%s'; journal saved '%s')%s\n", j->n - i, j->recs[i].action,
+		       j->recs[i].op, j->recs[i].target, j->recs[i].value, j->recs[i].saved,
 		       j->recs[i].state == REC_INTENT ? " (interrupted)" : "");
 	journal_free(j);
 	return EXIT_OK;
@@ -314,7 +314,8 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 		code = EXIT_ACTION_FAILED;
 	} else {
 		if (view.blind)
-			fprintf(stderr, "hookd: warning: cannot read %s (run as root): this plan does not count what other running VMs hold\n",
+			fprintf(stderr,
+				"hookd: warning: cannot read %s (run as root): this plan does not count what other running VMs hold\n",
 				c->conf.state_dir);
 		if (c->json)
 			plan_print_json(plan, argv[0], stdout);
@@ -340,8 +341,7 @@ static int cmd_run(struct cli *c, int argc, char **argv)
 		return usage_error("run: %s", "expected VM PHASE");
 	if (phase_from_name(argv[1], &ph) < 0)
 		return usage_error("run: unknown phase '%s' (prepare, started, release, ...)", argv[1]);
-	if ((ph != PHASE_RELEASE || c->xml_path) &&
-	    read_xml(c, argv[0], ph == PHASE_PREPARE, &xml, &len, &e) < 0) {
+	if ((ph != PHASE_RELEASE || c->xml_path) && read_xml(c, argv[0], ph == PHASE_PREPARE, &xml, &len, &e) < 0) {
 		fprintf(stderr, "hookd: %s\n", e.msg);
 		return EXIT_CONFIG;
 	}
@@ -564,18 +564,12 @@ static const struct command {
 	const char *opts; /* the option letters of parse_cmd_opts it takes */
 	int vm_args;      /* how many leading arguments are VM names (-1: all) */
 } commands[] = {
-	{ "check", cmd_check, "", -1 },
-	{ "inspect", cmd_inspect, "xj", 1 },
-	{ "plan", cmd_plan, "xpj", 1 },
-	{ "run", cmd_run, "x", 1 },
-	{ "status", cmd_status, "j", 0 },
-	{ "restore", cmd_restore, "", 1 },
-	{ "install", cmd_install, "CRDH", 0 },
-	{ "import", cmd_import, "MFSN", 0 },
-	{ "devices", cmd_devices, "j", 0 },
-	{ "doctor", cmd_doctor, "xj", -1 },
-	{ "new", cmd_new, "xS", 1 },
-	{ "edit", cmd_edit, "", 1 },
+	{ "check", cmd_check, "", -1 },        { "inspect", cmd_inspect, "xj", 1 },
+	{ "plan", cmd_plan, "xpj", 1 },        { "run", cmd_run, "x", 1 },
+	{ "status", cmd_status, "j", 0 },      { "restore", cmd_restore, "", 1 },
+	{ "install", cmd_install, "CRDH", 0 }, { "import", cmd_import, "MFSN", 0 },
+	{ "devices", cmd_devices, "j", 0 },    { "doctor", cmd_doctor, "xj", -1 },
+	{ "new", cmd_new, "xS", 1 },           { "edit", cmd_edit, "", 1 },
 };
 
 /* Every VM name is checked once, here, before any command builds a path from it. */
@@ -595,9 +589,12 @@ static int check_vm_args(const struct command *cmd, const struct cli *c, int arg
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "root", required_argument, NULL, 'r' }, { "conf", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },    { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },       { "version", no_argument, NULL, 'V' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "conf", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct cli c = { 0 };

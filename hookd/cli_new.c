@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 
 #include "kmod.h"
-#include "phase.h"
 #include "pci.h"
+#include "phase.h"
 #include "sysfs.h"
 #include "vmconfig.h"
 
@@ -19,7 +19,8 @@ static bool host_display_gpu(const char *root, const struct domain *dom, struct 
 	for (size_t i = 0; i < dom->n_hostdevs; i++) {
 		const struct pciaddr *a = &dom->hostdevs[i].address;
 		char buf[PCIADDR_STRLEN];
-		_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/boot_vga", pciaddr_format(a, buf)), *v = NULL;
+		_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/boot_vga", pciaddr_format(a, buf)),
+				    *v = NULL;
 		unsigned vendor, device, class;
 
 		if (hpci_vendor_device(root, a, &vendor, &device, &class) < 0 || class >> 8 != 0x03)
@@ -62,9 +63,12 @@ static void put_single_gpu(FILE *f, const char *root, const struct pciaddr *gpu,
 	size_t n = 0;
 
 	pciaddr_format(gpu, buf);
-	fprintf(f, "; %s is the boot VGA on %s: the host's console and display run on it, so the host\n"
-		   "; gives them up while the VM runs (single-GPU passthrough), in this order.\n\n", buf, driver);
-	fputs("[service]\nstop = display-manager.service ; the desktop holds the GPU open; it starts again on release\n\n", f);
+	fprintf(f,
+		"; %s is the boot VGA on %s: the host's console and display run on it, so the host\n"
+		"; gives them up while the VM runs (single-GPU passthrough), in this order.\n\n",
+		buf, driver);
+	fputs("[service]\nstop = display-manager.service ; the desktop holds the GPU open; it starts again on release\n\n",
+	      f);
 	fputs("[console]\nvtconsoles = yes ; unbind the text consoles (fbcon) from the GPU\n", f);
 	if (fb)
 		fprintf(f, "framebuffer = %s ; the firmware framebuffer this host has\n", fb);
@@ -86,24 +90,28 @@ static void put_ini(FILE *f, const char *root, const char *vm, const struct doma
 	struct pciaddr gpu;
 	_cleanup_free_ char *driver = NULL;
 
-	fprintf(f, "; hookd INI for VM %s, written by `hookd new` from its domain XML and this host.\n"
-		   "; Sections run top to bottom on prepare and are undone bottom to top on release. hookd.ini(5)\n\n",
+	fprintf(f,
+		"; hookd INI for VM %s, written by `hookd new` from its domain XML and this host.\n"
+		"; Sections run top to bottom on prepare and are undone bottom to top on release. hookd.ini(5)\n\n",
 		vm);
 	if (host_display_gpu(root, dom, &gpu, &driver))
 		put_single_gpu(f, root, &gpu, driver);
 	if (dom->n_hostdevs)
 		fputs("[vfio]\ndevices = auto ; the domain's <hostdev type='pci'> devices\n"
-		      "companions = yes ; and the other functions of their slots (HDMI audio, USB-C)\n\n", f);
+		      "companions = yes ; and the other functions of their slots (HDMI audio, USB-C)\n\n",
+		      f);
 	if (dom->has_hugepages)
 		fputs("[hugepages]\n; the domain asks for <memoryBacking><hugepages>: reserve them before QEMU starts\n"
 		      "size = auto ; the domain's page size (the host's default for a bare <hugepages/>)\n"
-		      "pages = auto ; enough for <memory>\n\n", f);
+		      "pages = auto ; enough for <memory>\n\n",
+		      f);
 	if (dom->n_vcpupins) {
 		fputs("[cpus]\nhost = auto ; the host keeps the CPUs <cputune> pins no vCPU to\n\n", f);
 		fputs("[pin]\nmap = xml ; pin QEMU's vCPU threads as <vcpupin> says, once it runs\n\n", f);
 	}
 	if (!dom->n_hostdevs && !dom->has_hugepages && !dom->n_vcpupins)
-		fputs("; the domain has no PCI hostdev, huge pages or vCPU pins: nothing for hookd to prepare yet\n", f);
+		fputs("; the domain has no PCI hostdev, huge pages or vCPU pins: nothing for hookd to prepare yet\n",
+		      f);
 }
 
 /* Writes the INI to a temporary file beside it, checks it as `hookd check` would, and links it in
@@ -132,7 +140,8 @@ static int place_ini(const char *ini, const char *root, const char *vm, const st
 	vmconfig_free(cfg);
 	if (r == 0 && link(tmp, ini) < 0) {
 		r = -errno;
-		fprintf(stderr, "hookd: new: %s: %s\n", ini, r == -EEXIST ? "exists already: edit it with `hookd edit`" : strerror(-r));
+		fprintf(stderr, "hookd: new: %s: %s\n", ini,
+			r == -EEXIST ? "exists already: edit it with `hookd edit`" : strerror(-r));
 	}
 	unlink(tmp);
 	if (r < 0)

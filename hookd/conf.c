@@ -2,9 +2,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -62,8 +62,8 @@ int conf_ini_fail(struct ini_reader *rd, const char *fmt, ...)
 	return 0;
 }
 
-int conf_ini_parse(struct ini_reader *rd, int (*handler)(void *, const char *, const char *, const char *),
-		   void *user, const char *expected)
+int conf_ini_parse(struct ini_reader *rd, int (*handler)(void *, const char *, const char *, const char *), void *user,
+		   const char *expected)
 {
 	int r;
 
@@ -108,8 +108,9 @@ static int parse_timeout(const char *v, unsigned *out)
 
 static int parse_log(const char *v, enum log_target *out)
 {
-	static const char *const names[] = { [LOG_TARGET_STDERR] = "stderr", [LOG_TARGET_SYSLOG] = "syslog",
-					     [LOG_TARGET_NONE] = "none" };
+	static const char *const names[] = {
+		[LOG_TARGET_STDERR] = "stderr", [LOG_TARGET_SYSLOG] = "syslog", [LOG_TARGET_NONE] = "none"
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(v, names[i]) == 0) {
@@ -136,7 +137,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	for (k = 0; k < ARRAY_SIZE(conf_keys) && strcmp(name, conf_keys[k]) != 0; k++)
 		;
 	if (k == ARRAY_SIZE(conf_keys))
-		return conf_ini_fail(rd, "%s:%u: unknown key '%s' (known: root, hooks_dir, state_dir, chain, timeout, log)",
+		return conf_ini_fail(rd,
+				     "%s:%u: unknown key '%s' (known: root, hooks_dir, state_dir, chain, timeout, log)",
 				     rd->path, rd->line, shown(rd, name));
 	if (p->seen & (1u << k))
 		return conf_ini_fail(rd, "%s:%u: '%s' is set twice", rd->path, rd->line, name);
@@ -149,7 +151,8 @@ static int conf_handler(void *user, const char *section, const char *name, const
 					     name, shown(rd, value));
 		c->state_dir_set |= k == 2;
 	} else if (k == 4 && parse_timeout(value, &c->timeout_ms) < 0)
-		return conf_ini_fail(rd, "%s:%u: timeout: expected seconds (e.g. 5, 2.5, 500ms) from 1ms to 600, got '%s'",
+		return conf_ini_fail(rd,
+				     "%s:%u: timeout: expected seconds (e.g. 5, 2.5, 500ms) from 1ms to 600, got '%s'",
 				     rd->path, rd->line, shown(rd, value));
 	else if (k == 5 && value[0] == '/') {
 		c->log = LOG_TARGET_FILE;
@@ -179,8 +182,11 @@ static void conf_defaults(struct hookd_conf *c)
 
 static const char *file_type(mode_t mode)
 {
-	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
-	       : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "it";
+	return S_ISDIR(mode)                    ? "a directory"
+	       : S_ISFIFO(mode)                 ? "a FIFO"
+	       : S_ISSOCK(mode)                 ? "a socket"
+	       : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+						: "it";
 }
 
 /* The checks that come before reading a byte: type (no open(2) of a FIFO or a device), trust, size. */
@@ -193,8 +199,7 @@ static int open_checked(const char *path, int *out, struct err *e)
 	if (stat(path, &st) < 0)
 		return errno == ENOENT ? -ENOENT : err_set(e, -errno, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return err_set(e, -EINVAL, "%s: refusing %s: not a regular file", path,
-			       file_type(st.st_mode));
+		return err_set(e, -EINVAL, "%s: refusing %s: not a regular file", path, file_type(st.st_mode));
 	r = trust_dirs(path, e);
 	if (r < 0)
 		return r;

@@ -10,14 +10,14 @@
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_NONE, LOG_TARGET_FILE };
 
 struct hookd_conf {
-	char *path;        /* the file read, or NULL when defaults apply */
-	char *root;        /* where /sys, /proc, /dev, /run are found; "/" on a real host */
-	char *hooks_dir;   /* per-VM INI files */
-	char *state_dir;   /* journals and the lock */
-	char *chain;       /* a previous hook that `hookd install --chain` kept: run after hookd's own steps */
+	char *path;          /* the file read, or NULL when defaults apply */
+	char *root;          /* where /sys, /proc, /dev, /run are found; "/" on a real host */
+	char *hooks_dir;     /* per-VM INI files */
+	char *state_dir;     /* journals and the lock */
+	char *chain;         /* a previous hook that `hookd install --chain` kept: run after hookd's own steps */
 	unsigned timeout_ms; /* bound on every wait for the kernel */
 	enum log_target log;
-	char *log_file;    /* for LOG_TARGET_FILE: `log = /path` appends there */
+	char *log_file;     /* for LOG_TARGET_FILE: `log = /path` appends there */
 	bool state_dir_set; /* else state_dir follows root: <root>/run/hookd */
 };
 
@@ -39,11 +39,11 @@ char *conf_rooted(const struct hookd_conf *c, const char *abs_path);
 struct ini_reader {
 	const char *path;
 	struct err *e;
-	char *text;             /* the file, read whole */
-	const char *pos, *end;  /* what is left of it */
+	char *text;            /* the file, read whole */
+	const char *pos, *end; /* what is left of it */
 	unsigned line;
 	bool failed;
-	bool world_readable;    /* else its text never appears in a message (`--conf /etc/shadow`) */
+	bool world_readable; /* else its text never appears in a message (`--conf /etc/shadow`) */
 	int (*on_section)(struct ini_reader *rd, const char *header); /* after '['; may be NULL */
 };
 /* The most a config file may hold: an INI file is a few hundred bytes. */
@@ -57,8 +57,8 @@ char *conf_ini_read_line(char *str, int num, void *stream);
 /* Records the first error of a parse (later ones are dropped) and returns 0 for inih. */
 int conf_ini_fail(struct ini_reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Runs inih over rd with handler; returns 0 or -EINVAL with e->msg naming file:line. */
-int conf_ini_parse(struct ini_reader *rd, int (*handler)(void *, const char *, const char *, const char *),
-		   void *user, const char *expected);
+int conf_ini_parse(struct ini_reader *rd, int (*handler)(void *, const char *, const char *, const char *), void *user,
+		   const char *expected);
 
 /* A VM name hookd accepts (argv is not libvirt's promise): not empty, at most CONF_VM_NAME_MAX bytes,
  * no '/', not "." or "..", no control character. 0, or -EINVAL with the reason in e->msg. */

@@ -23,8 +23,8 @@ struct doctor {
 	size_t n;
 };
 
-void doctor_add(struct doctor *d, enum doctor_level level, const char *scope, const char *check, const char *fmt,
-		...) __attribute__((format(printf, 5, 6)));
+void doctor_add(struct doctor *d, enum doctor_level level, const char *scope, const char *check, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 void doctor_free(struct doctor *d);
 /* The host's readiness: IOMMU, interrupt remapping, vfio modules, cgroup v2 cpuset, hugepages and
  * memory fragmentation, the libvirt hook and whether the daemon noticed it. */

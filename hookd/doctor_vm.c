@@ -15,8 +15,8 @@
 
 /* AMD GPUs that do not reset between VM starts without vendor-reset (github.com/gnif/vendor-reset):
  * Polaris 10/11/12, Vega 10/20, Navi 10/12/14. */
-static const unsigned amd_no_reset[] = { 0x67df, 0x67ef, 0x67ff, 0x699f, 0x6fdf, 0x687f, 0x6863,
-					 0x66af, 0x731f, 0x7360, 0x7340 };
+static const unsigned amd_no_reset[] = { 0x67df, 0x67ef, 0x67ff, 0x699f, 0x6fdf, 0x687f,
+					 0x6863, 0x66af, 0x731f, 0x7360, 0x7340 };
 
 static bool has_section(const struct vm_config *cfg, const char *name)
 {
@@ -34,10 +34,11 @@ static struct vm_config *check_ini(struct doctor *d, const char *vm)
 	int r = ini ? vmconfig_load(ini, &cfg, &e) : -EINVAL;
 
 	if (r == -ENOENT)
-		doctor_add(d, DOCTOR_WARN, vm, "ini", "no INI file (%s): hookd does nothing for it; `hookd new %s` writes one",
-			   ini, vm);
+		doctor_add(d, DOCTOR_WARN, vm, "ini",
+			   "no INI file (%s): hookd does nothing for it; `hookd new %s` writes one", ini, vm);
 	else if (r < 0)
-		doctor_add(d, DOCTOR_FAIL, vm, "ini", "%s; fix it with `hookd edit %s`", ini ? e.msg : "not a usable VM name", vm);
+		doctor_add(d, DOCTOR_FAIL, vm, "ini", "%s; fix it with `hookd edit %s`",
+			   ini ? e.msg : "not a usable VM name", vm);
 	else
 		doctor_add(d, DOCTOR_OK, vm, "ini", "%s passes check", ini);
 	return r < 0 ? NULL : cfg;
@@ -79,7 +80,8 @@ static void check_group(struct doctor *d, const char *vm, const struct domain *d
 	FILE *out;
 
 	if (hpci_iommu_group(root, a, &group) < 0) {
-		doctor_add(d, DOCTOR_FAIL, vm, "group", "%s has no IOMMU group: turn the IOMMU on (see the host iommu line)", addr);
+		doctor_add(d, DOCTOR_FAIL, vm, "group",
+			   "%s has no IOMMU group: turn the IOMMU on (see the host iommu line)", addr);
 		return;
 	}
 	vm_devices(root, dom, &devs, &n_devs);
@@ -104,12 +106,14 @@ static void check_group(struct doctor *d, const char *vm, const struct domain *d
 	if (!m)
 		doctor_add(d, DOCTOR_OK, vm, "group", "%s is in IOMMU group %u, viable: %s", addr, group, buf);
 	else if (m->state == IOMMU_MEMBER_OTHER_VM)
-		doctor_add(d, DOCTOR_FAIL, vm, "group", "IOMMU group %u of %s is not viable: %s is held by VM '%s' (%s); stop that VM first",
-			   group, addr, pciaddr_format(&m->addr, (char[PCIADDR_STRLEN]){ 0 }), m->held_by, buf);
-	else
 		doctor_add(d, DOCTOR_FAIL, vm, "group",
-			   "IOMMU group %u of %s is not viable: %s stays on %s (%s); pass it to the VM too, bind it to vfio-pci, or use another slot",
-			   group, addr, pciaddr_format(&m->addr, (char[PCIADDR_STRLEN]){ 0 }), m->driver, buf);
+			   "IOMMU group %u of %s is not viable: %s is held by VM '%s' (%s); stop that VM first", group,
+			   addr, pciaddr_format(&m->addr, (char[PCIADDR_STRLEN]){ 0 }), m->held_by, buf);
+	else
+		doctor_add(
+			d, DOCTOR_FAIL, vm, "group",
+			"IOMMU group %u of %s is not viable: %s stays on %s (%s); pass it to the VM too, bind it to vfio-pci, or use another slot",
+			group, addr, pciaddr_format(&m->addr, (char[PCIADDR_STRLEN]){ 0 }), m->driver, buf);
 	iommu_verdict_free(&v);
 	engine_free_others(&o);
 }
@@ -129,14 +133,17 @@ static void check_boot_vga(struct doctor *d, const char *vm, const struct vm_con
 		if (!has_section(cfg, needed[i]))
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), " [%s]", needed[i]);
 	if (!missing[0])
-		doctor_add(d, DOCTOR_OK, vm, "boot-vga", "%s is the boot VGA; the INI frees it ([service] [console] [modules])", addr);
+		doctor_add(d, DOCTOR_OK, vm, "boot-vga",
+			   "%s is the boot VGA; the INI frees it ([service] [console] [modules])", addr);
 	else if (drv && strcmp(drv, "vfio-pci") != 0)
-		doctor_add(d, DOCTOR_FAIL, vm, "boot-vga",
-			   "%s is the boot VGA: the host's console and display run on it (driver %s); the INI lacks%s before [vfio] (`hookd new %s --stdout` shows them)",
-			   addr, drv, missing, vm);
+		doctor_add(
+			d, DOCTOR_FAIL, vm, "boot-vga",
+			"%s is the boot VGA: the host's console and display run on it (driver %s); the INI lacks%s before [vfio] (`hookd new %s --stdout` shows them)",
+			addr, drv, missing, vm);
 	else
-		doctor_add(d, DOCTOR_WARN, vm, "boot-vga", "%s is the boot VGA, already on %s: the host has no console on it",
-			   addr, drv ? drv : "no driver");
+		doctor_add(d, DOCTOR_WARN, vm, "boot-vga",
+			   "%s is the boot VGA, already on %s: the host has no console on it", addr,
+			   drv ? drv : "no driver");
 }
 
 static void check_reset(struct doctor *d, const char *vm, const struct pciaddr *a, const char *addr)
@@ -148,9 +155,10 @@ static void check_reset(struct doctor *d, const char *vm, const struct pciaddr *
 	(void)hpci_vendor_device(d->conf->root, a, &vendor, &device, &class);
 	for (size_t i = 0; vendor == 0x1002 && i < ARRAY_SIZE(amd_no_reset); i++)
 		if (device == amd_no_reset[i]) {
-			doctor_add(d, DOCTOR_WARN, vm, "reset",
-				   "%s [1002:%04x] is an AMD GPU that does not reset between VM starts: install vendor-reset (github.com/gnif/vendor-reset) and write device_specific to %s",
-				   addr, device, rm_path);
+			doctor_add(
+				d, DOCTOR_WARN, vm, "reset",
+				"%s [1002:%04x] is an AMD GPU that does not reset between VM starts: install vendor-reset (github.com/gnif/vendor-reset) and write device_specific to %s",
+				addr, device, rm_path);
 			return;
 		}
 	if (sysfs_read(d->conf->root, rm_path, &rm) == 0)
@@ -159,9 +167,10 @@ static void check_reset(struct doctor *d, const char *vm, const struct pciaddr *
 		doctor_add(d, DOCTOR_OK, vm, "reset", "%s can do a function-level reset (FLR)%s%s", addr,
 			   rm ? "; reset_method: " : "", rm ? rm : "");
 	else if (flr == 0)
-		doctor_add(d, DOCTOR_WARN, vm, "reset",
-			   "%s has no function-level reset (no FLR in its PCIe capability%s%s): the kernel can only reset it with %s; if the VM fails its second start, the device needs a host reboot in between",
-			   addr, rm ? "; reset_method: " : "", rm ? rm : "", rm && rm[0] ? rm : "a bus reset of its slot");
+		doctor_add(
+			d, DOCTOR_WARN, vm, "reset",
+			"%s has no function-level reset (no FLR in its PCIe capability%s%s): the kernel can only reset it with %s; if the VM fails its second start, the device needs a host reboot in between",
+			addr, rm ? "; reset_method: " : "", rm ? rm : "", rm && rm[0] ? rm : "a bus reset of its slot");
 	else
 		doctor_add(d, DOCTOR_WARN, vm, "reset", "%s: cannot read its config space: reset not checked", addr);
 }
@@ -176,9 +185,10 @@ static void check_hostdevs(struct doctor *d, const char *vm, const struct vm_con
 
 		pciaddr_format(a, addr);
 		if (!hpci_present(d->conf->root, a)) {
-			doctor_add(d, DOCTOR_FAIL, vm, "hostdev",
-				   "%s: no such PCI device on this host; fix the <hostdev> address (virsh edit %s; `hookd devices` lists them)",
-				   addr, vm);
+			doctor_add(
+				d, DOCTOR_FAIL, vm, "hostdev",
+				"%s: no such PCI device on this host; fix the <hostdev> address (virsh edit %s; `hookd devices` lists them)",
+				addr, vm);
 			continue;
 		}
 		check_group(d, vm, dom, a, addr);
@@ -204,20 +214,23 @@ static void check_hugepages(struct doctor *d, const char *vm, const struct vm_co
 	need = (dom->memory_kib + size - 1) / size;
 	path = xasprintf("/sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages", size);
 	if (sysfs_read(root, path, &s) < 0 || parse_uint(s, &free_pages) < 0) {
-		doctor_add(d, DOCTOR_FAIL, vm, "hugepages", "the domain asks for %llu kB pages, which this kernel does not offer (%s)",
-			   size, path);
+		doctor_add(d, DOCTOR_FAIL, vm, "hugepages",
+			   "the domain asks for %llu kB pages, which this kernel does not offer (%s)", size, path);
 		return;
 	}
 	if (free_pages >= need)
-		doctor_add(d, DOCTOR_OK, vm, "hugepages", "needs %llu pages of %llu kB, the pool has %llu free", need, size,
-			   free_pages);
+		doctor_add(d, DOCTOR_OK, vm, "hugepages", "needs %llu pages of %llu kB, the pool has %llu free", need,
+			   size, free_pages);
 	else if (has_section(cfg, "hugepages"))
-		doctor_add(d, DOCTOR_OK, vm, "hugepages", "needs %llu pages of %llu kB, the pool has %llu free: [hugepages] reserves the rest on prepare",
-			   need, size, free_pages);
+		doctor_add(
+			d, DOCTOR_OK, vm, "hugepages",
+			"needs %llu pages of %llu kB, the pool has %llu free: [hugepages] reserves the rest on prepare",
+			need, size, free_pages);
 	else
-		doctor_add(d, DOCTOR_FAIL, vm, "hugepages",
-			   "needs %llu pages of %llu kB, the pool has %llu free and the INI has no [hugepages]: add [hugepages] (pages = auto) or reserve them at boot",
-			   need, size, free_pages);
+		doctor_add(
+			d, DOCTOR_FAIL, vm, "hugepages",
+			"needs %llu pages of %llu kB, the pool has %llu free and the INI has no [hugepages]: add [hugepages] (pages = auto) or reserve them at boot",
+			need, size, free_pages);
 }
 
 /* vCPU and emulator pins: on online CPUs, and whole SMT cores (a core split between the VM and the
@@ -246,8 +259,10 @@ static void check_cpus(struct doctor *d, const char *vm, const struct domain *do
 	cpuset_andnot(&all, &online);
 	if (!cpuset_empty(&all)) {
 		l1 = cpuset_to_list(&all), l2 = cpuset_to_list(&online);
-		doctor_add(d, DOCTOR_FAIL, vm, "cpus", "<cputune> pins to CPUs %s, which this host does not have online (%s): fix it with virsh edit %s",
-			   l1, l2, vm);
+		doctor_add(
+			d, DOCTOR_FAIL, vm, "cpus",
+			"<cputune> pins to CPUs %s, which this host does not have online (%s): fix it with virsh edit %s",
+			l1, l2, vm);
 		return;
 	}
 	for (unsigned c = 0; c < CPUSET_MAX; c++) {
@@ -267,9 +282,10 @@ static void check_cpus(struct doctor *d, const char *vm, const struct domain *do
 		return;
 	}
 	l2 = cpuset_to_list(&split);
-	doctor_add(d, DOCTOR_WARN, vm, "cpus",
-		   "vCPUs on CPUs %s, but their SMT siblings %s are not the VM's: the host shares those cores; pin both threads of each core (virsh edit %s)",
-		   l1, l2, vm);
+	doctor_add(
+		d, DOCTOR_WARN, vm, "cpus",
+		"vCPUs on CPUs %s, but their SMT siblings %s are not the VM's: the host shares those cores; pin both threads of each core (virsh edit %s)",
+		l1, l2, vm);
 }
 
 /* The prepare as `hookd plan` builds it: [vfio]'s group rule and refusals, [hugepages]' limits. */
@@ -292,7 +308,8 @@ void doctor_vm(struct doctor *d, const char *vm, const struct domain *dom, const
 	struct vm_config *cfg = check_ini(d, vm);
 
 	if (!dom)
-		doctor_add(d, DOCTOR_FAIL, vm, "domain", "%s", dom_err && dom_err[0] ? dom_err : "cannot read its domain XML");
+		doctor_add(d, DOCTOR_FAIL, vm, "domain", "%s",
+			   dom_err && dom_err[0] ? dom_err : "cannot read its domain XML");
 	if (dom) {
 		check_hostdevs(d, vm, cfg, dom);
 		check_hugepages(d, vm, cfg, dom);

@@ -3,8 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <string.h>
 #include <stdarg.h>
+#include <string.h>
 #include <strings.h>
 
 #include <libxml/parser.h>
@@ -162,8 +162,8 @@ static int unit_scale(const char *unit, unsigned long long *scale)
 }
 
 /* value*unit -> KiB, rounded up as libvirt does; more than LLONG_MAX bytes is an error. */
-static int scaled_kib(const xmlNode *n, const char *what, char *value, const char *unit,
-		      unsigned long long *kib, struct err *e)
+static int scaled_kib(const xmlNode *n, const char *what, char *value, const char *unit, unsigned long long *kib,
+		      struct err *e)
 {
 	unsigned long long v, scale;
 	char b1[48], b2[48];
@@ -179,8 +179,7 @@ static int scaled_kib(const xmlNode *n, const char *what, char *value, const cha
 }
 
 /* A non-empty CPU or node list in attribute name=; required unless present is given. */
-static int cpuset_attr(const xmlNode *n, const char *name, struct cpuset *set, bool *present,
-		       struct err *e)
+static int cpuset_attr(const xmlNode *n, const char *name, struct cpuset *set, bool *present, struct err *e)
 {
 	_cleanup_free_ char *v = NULL;
 	char b[48];
@@ -195,8 +194,7 @@ static int cpuset_attr(const xmlNode *n, const char *name, struct cpuset *set, b
 		return present ? 0 : node_err(e, n, "missing %s=", name);
 	r = cpuset_parse(v, set);
 	if (r == -ERANGE)
-		return node_err(e, n, "%s='%s': number out of range (limit %d)", name, shown(v, b),
-				CPUSET_MAX - 1);
+		return node_err(e, n, "%s='%s': number out of range (limit %d)", name, shown(v, b), CPUSET_MAX - 1);
 	if (r < 0)
 		return node_err(e, n, "%s='%s' is not a valid list", name, shown(v, b));
 	if (cpuset_empty(set))
@@ -341,8 +339,10 @@ static int parse_source_address(const xmlNode *n, struct pciaddr *out, struct er
 		const char *name;
 		unsigned max;
 		unsigned *val;
-	} f[] = { { "domain", 0xffffffff, &out->domain }, { "bus", 0xff, &out->bus },
-		  { "slot", 0x1f, &out->slot }, { "function", 7, &out->function } };
+	} f[] = { { "domain", 0xffffffff, &out->domain },
+		  { "bus", 0xff, &out->bus },
+		  { "slot", 0x1f, &out->slot },
+		  { "function", 7, &out->function } };
 
 	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
 		_cleanup_free_ char *v = NULL;
@@ -384,8 +384,7 @@ static int known_hostdev(const xmlNode *n, const char *mode, const char *type, s
 	for (size_t i = 0; i < n_known; i++)
 		if (!strcmp(type, known[i]))
 			return known == subsys && !strcmp(type, "pci");
-	return node_err(e, n, "unknown %s type='%s'", known == subsys ? "subsystem" : "capabilities",
-			shown(type, b));
+	return node_err(e, n, "unknown %s type='%s'", known == subsys ? "subsystem" : "capabilities", shown(type, b));
 }
 
 /* Appends one <hostdev mode='subsystem' type='pci'>; other hostdevs are not ours. */
@@ -476,8 +475,8 @@ static int parse_vcpupin(struct domain *d, const xmlNode *n, struct err *e)
 	if (r < 0)
 		return r;
 	if (x >= (d->has_vcpus ? d->vcpus : 1)) {
-		domain_warn(d, "line %ld: <vcpupin vcpu='%llu'> ignored: the domain has %u vCPU%s", xmlGetLineNo(n),
-			    x, d->has_vcpus ? d->vcpus : 1, (d->has_vcpus ? d->vcpus : 1) == 1 ? "" : "s");
+		domain_warn(d, "line %ld: <vcpupin vcpu='%llu'> ignored: the domain has %u vCPU%s", xmlGetLineNo(n), x,
+			    d->has_vcpus ? d->vcpus : 1, (d->has_vcpus ? d->vcpus : 1) == 1 ? "" : "s");
 		return 0;
 	}
 	d->vcpupins = xrealloc(d->vcpupins, (d->n_vcpupins + 1) * sizeof(*d->vcpupins));
@@ -559,8 +558,9 @@ static int check_page_nodesets(const struct domain *d, const xmlNode *hp, struct
 
 			cpuset_and(&both, &b->nodes);
 			if (cpuset_empty(&a->nodes) && cpuset_empty(&b->nodes))
-				return node_err(e, hp, "pages of %llu KiB and %llu KiB both without nodeset=",
-						a->size_kib, b->size_kib);
+				return node_err(e, hp,
+						"pages of %llu KiB and %llu KiB both without nodeset=", a->size_kib,
+						b->size_kib);
 			if (!cpuset_empty(&both))
 				return node_err(e, hp, "the nodesets of pages of %llu KiB and %llu KiB intersect",
 						a->size_kib, b->size_kib);
@@ -685,7 +685,7 @@ static int read_xml(const char *xml, size_t len, xmlDoc **out, struct err *e)
 static int parse_root(struct domain *d, const xmlNode *root, struct err *e)
 {
 	int (*const sections[])(struct domain *, const xmlNode *, struct err *) = {
-		parse_name, parse_uuid, parse_vcpu_memory, parse_devices,
+		parse_name,    parse_uuid,      parse_vcpu_memory, parse_devices,
 		parse_cputune, parse_hugepages, parse_numatune,
 	};
 

@@ -22,14 +22,14 @@ struct domain_vcpupin {
 };
 
 struct domain_hugepage {
-	bool has_size;              /* false for a bare <hugepages/> */
+	bool has_size; /* false for a bare <hugepages/> */
 	unsigned long long size_kib;
-	struct cpuset nodes;        /* empty when no nodeset= */
+	struct cpuset nodes; /* empty when no nodeset= */
 };
 
 struct domain {
 	char *name;
-	char *uuid;                 /* NULL when absent */
+	char *uuid; /* NULL when absent */
 	bool has_vcpus;
 	unsigned vcpus;
 	bool has_memory;
@@ -40,12 +40,12 @@ struct domain {
 	size_t n_vcpupins;
 	bool has_emulatorpin;
 	struct cpuset emulatorpin;
-	bool has_hugepages;         /* <memoryBacking><hugepages> present */
+	bool has_hugepages;                /* <memoryBacking><hugepages> present */
 	struct domain_hugepage *hugepages; /* one per <page>, or one without size for a bare <hugepages/> */
 	size_t n_hugepages;
 	bool has_numatune;
 	struct cpuset numatune_nodes; /* <numatune><memory nodeset=>, unless placement='auto' */
-	char **warnings;            /* what libvirt too ignores with a warning ("line N: ...") */
+	char **warnings;              /* what libvirt too ignores with a warning ("line N: ...") */
 	size_t n_warnings;
 };
 

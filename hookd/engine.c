@@ -22,8 +22,7 @@ static bool is_journal_name(const char *name)
 
 /* A journal that cannot be read is passed on, with why, and no records: one bad journal must not
  * hide the others. */
-int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg,
-			    struct err *e)
+int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg, struct err *e)
 {
 	char **names;
 	size_t n;
@@ -81,8 +80,9 @@ static int collect_quiet(struct journal *j, void *arg)
 static int collect(struct journal *j, void *arg)
 {
 	if (j->unreadable)
-		log_error("%s; its VM's steps are not counted for shared resources, and it stays until it is fixed or removed",
-			  j->unreadable);
+		log_error(
+			"%s; its VM's steps are not counted for shared resources, and it stays until it is fixed or removed",
+			j->unreadable);
 	return collect_quiet(j, arg);
 }
 
@@ -112,8 +112,8 @@ static void tidy(const struct hookd_conf *conf, const struct journals *js)
 
 /* Reads every journal, tidies state_dir, and points ctx->others at the readable journals that are
  * not own_path. */
-static int load_all(struct action_ctx *ctx, const char *own_path, struct journals *js,
-		    struct journal ***others, struct err *e)
+static int load_all(struct action_ctx *ctx, const char *own_path, struct journals *js, struct journal ***others,
+		    struct err *e)
 {
 	size_t n = 0;
 	int r;
@@ -153,8 +153,8 @@ int engine_check_conflicts(const struct action_ctx *ctx, const struct plan *plan
 			const struct journal *o = ctx->others[k];
 
 			if (st->revertible && !st->shared && journal_find(o, st->ops->name, st->target))
-				return err_set(e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first", st->target,
-					       o->vm, o->path);
+				return err_set(e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first",
+					       st->target, o->vm, o->path);
 		}
 	return 0;
 }
@@ -217,8 +217,7 @@ static int revert_all(const struct action_ctx *ctx, const struct action_ops *con
 	return journal_remove(j, e);
 }
 
-static int apply_step(const struct action_ctx *ctx, int lock, struct journal *j, const struct step *st,
-		      struct err *e)
+static int apply_step(const struct action_ctx *ctx, int lock, struct journal *j, const struct step *st, struct err *e)
 {
 	struct journal_rec *rec;
 	char *saved = NULL;
@@ -360,8 +359,9 @@ int engine_find_journal(const char *state_dir, const char *vm, const char *uuid,
 		return 0;
 	}
 	if (r == 0 && f.why)
-		r = err_set(e, -EBADMSG, "no readable journal names VM %s, and one that cannot be read may be its own: %s",
-			    vm, f.why);
+		r = err_set(e, -EBADMSG,
+			    "no readable journal names VM %s, and one that cannot be read may be its own: %s", vm,
+			    f.why);
 	free(f.why);
 	free(f.path);
 	return r < 0 ? r : -ENOENT;

@@ -22,8 +22,7 @@ int engine_revert(const struct action_ctx *ctx, const struct action_ops *const *
 int engine_find_journal(const char *state_dir, const char *vm, const char *uuid, char **path, struct err *e);
 /* Calls fn for every journal in state_dir (sorted by file name); one that cannot be read comes
  * with j->unreadable set and no records. */
-int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg,
-			    struct err *e);
+int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg, struct err *e);
 /* The live journals in state_dir but own_path's (NULL: all of them): what the other VMs hold. */
 struct engine_others {
 	const char *own_path;

@@ -24,8 +24,7 @@ static void drain_stdin(void)
 static bool acts_on(const char *op, const char *subop)
 {
 	return (!strcmp(op, "prepare") && !strcmp(subop, "begin")) ||
-	       (!strcmp(op, "started") && !strcmp(subop, "begin")) ||
-	       (!strcmp(op, "release") && !strcmp(subop, "end"));
+	       (!strcmp(op, "started") && !strcmp(subop, "begin")) || (!strcmp(op, "release") && !strcmp(subop, "end"));
 }
 
 static bool has_journals(const char *state_dir)
@@ -134,8 +133,9 @@ int main(int argc, char **argv)
 
 	std_fds_ensure();
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s VM OPERATION SUB-OPERATION [EXTRA] < domain.xml\n"
-				"This is the libvirt QEMU hook of hookd; libvirtd runs it. See hookd(8).\n",
+		fprintf(stderr,
+			"usage: %s VM OPERATION SUB-OPERATION [EXTRA] < domain.xml\n"
+			"This is the libvirt QEMU hook of hookd; libvirtd runs it. See hookd(8).\n",
 			argv[0]);
 		return 2;
 	}

@@ -212,7 +212,8 @@ void hostdeps_find(const char *root, const struct pciaddr *a, char **why)
 	}
 	(void)hpci_driver(root, a, &drv);
 	if (has_gpu_nodes(root, addr, drv))
-		procfd_holders(root, gpu_node_of, &(struct gpu_nodes){ root, addr, drv && strstr(drv, "nvidia") }, &procs);
+		procfd_holders(root, gpu_node_of, &(struct gpu_nodes){ root, addr, drv && strstr(drv, "nvidia") },
+			       &procs);
 	if (procs)
 		fprintf(out, "%s%s", count++ ? "; " : "", procs);
 	fclose(out);

@@ -17,17 +17,29 @@
 enum kind { K_NOOP, K_MAPPED, K_UNDO, K_DROPPED, K_UNMAPPED };
 
 /* The native keys, in the order the INI lists them (the order prepare runs them in). */
-enum nkey_id { N_STOP, N_VTCON, N_FB, N_UNLOAD, N_LOAD, N_DEVICES, N_HP_SIZE, N_HP_PAGES, N_HOST, N_IRQS,
-	       N_GOVERNOR, N_KEYS };
+enum nkey_id {
+	N_STOP,
+	N_VTCON,
+	N_FB,
+	N_UNLOAD,
+	N_LOAD,
+	N_DEVICES,
+	N_HP_SIZE,
+	N_HP_PAGES,
+	N_HOST,
+	N_IRQS,
+	N_GOVERNOR,
+	N_KEYS
+};
 static const struct {
 	const char *section, *key;
 	bool list;
 } nkeys[N_KEYS] = {
-	[N_STOP] = { "service", "stop", true },	      [N_VTCON] = { "console", "vtconsoles", false },
+	[N_STOP] = { "service", "stop", true },       [N_VTCON] = { "console", "vtconsoles", false },
 	[N_FB] = { "console", "framebuffer", true },  [N_UNLOAD] = { "modules", "unload", true },
-	[N_LOAD] = { "modules", "load", true },	      [N_DEVICES] = { "vfio", "devices", true },
+	[N_LOAD] = { "modules", "load", true },       [N_DEVICES] = { "vfio", "devices", true },
 	[N_HP_SIZE] = { "hugepages", "size", false }, [N_HP_PAGES] = { "hugepages", "pages", false },
-	[N_HOST] = { "cpus", "host", false },	      [N_IRQS] = { "cpus", "irqs", false },
+	[N_HOST] = { "cpus", "host", false },         [N_IRQS] = { "cpus", "irqs", false },
 	[N_GOVERNOR] = { "cpus", "governor", false },
 };
 
@@ -52,11 +64,11 @@ struct import_native {
 
 /* What one line does, in native terms. */
 struct hit {
-	int key;        /* enum nkey_id, or -1 */
-	char *value;    /* the key's value (list keys: one or more words) */
-	bool undo_form; /* the opposite action: start, load, bind, reattach, restore */
+	int key;         /* enum nkey_id, or -1 */
+	char *value;     /* the key's value (list keys: one or more words) */
+	bool undo_form;  /* the opposite action: start, load, bind, reattach, restore */
 	const char *why; /* K_DROPPED / K_UNMAPPED reason */
-	enum kind kind; /* K_DROPPED or K_NOOP when no key */
+	enum kind kind;  /* K_DROPPED or K_NOOP when no key */
 };
 
 static bool is(const char *a, const char *b)
@@ -296,8 +308,8 @@ static bool undoes(const struct import_native *n, int key, const char *value)
 
 static bool noop_line(const struct import_words *ws)
 {
-	static const char *const noops[] = { "set", "true", ":", "source", ".", "fi", "done", "esac", "else",
-					     "then", "do", "{", "}", "exit" };
+	static const char *const noops[] = { "set",  "true", ":",    "source", ".", "fi", "done",
+					     "esac", "else", "then", "do",     "{", "}",  "exit" };
 	const char *c = ws->w[0];
 	bool redirect = false;
 
@@ -315,7 +327,8 @@ static bool noop_line(const struct import_words *ws)
 	else if (ws->n != 1)
 		return false;
 	return strchr(c, '=') && c[0] != '=' && !ws->compound && literal(strchr(c, '=')) &&
-	       strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == (size_t)(strchr(c, '=') - c);
+	       strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+		       (size_t)(strchr(c, '=') - c);
 }
 
 /* The kind of a line that a recogniser read as key = value. */
@@ -338,7 +351,7 @@ static enum kind judge(struct import_native *n, const struct hit *h, bool releas
 	if (release && h->undo_form && undoes(n, h->key, h->value))
 		return K_UNDO;
 	*why = release && h->undo_form ? "(not mapped: it undoes what no prepare line does)"
-		: release	       ? "(not mapped: a release line that acts like a prepare step)"
+	       : release               ? "(not mapped: a release line that acts like a prepare step)"
 				       : "(not mapped: a prepare line that undoes a step)";
 	return K_UNMAPPED;
 }
@@ -380,7 +393,8 @@ static int block_change(const char *text)
 		if (strncmp(t, open_kw[i], strlen(open_kw[i])) == 0)
 			return strstr(t, "; fi") || strstr(t, "; done") || strstr(t, "esac") ? 0 : 1;
 	for (size_t i = 0; i < ARRAY_SIZE(close_kw); i++)
-		if (strncmp(t, close_kw[i], strlen(close_kw[i])) == 0 && !isalnum((unsigned char)t[strlen(close_kw[i])]))
+		if (strncmp(t, close_kw[i], strlen(close_kw[i])) == 0 &&
+		    !isalnum((unsigned char)t[strlen(close_kw[i])]))
 			return -1;
 	return 0;
 }

@@ -57,7 +57,7 @@ void import_words_free(struct import_words *ws)
 static void strip_noise(char *l)
 {
 	static const char *const noise[] = { " 2>/dev/null", " &>/dev/null", " >/dev/null", " > /dev/null",
-					     " 2>&1", " || true", " || :", " 1>/dev/null" };
+					     " 2>&1",        " || true",     " || :",       " 1>/dev/null" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(noise); i++)
 		for (char *p; (p = strstr(l, noise[i]));)
@@ -176,9 +176,10 @@ static void read_lines(struct import_vm *vm, struct import_script *sc)
 		cmd = ws.n > 0 ? ws.w[0] : "", arg = ws.n > 1 ? ws.w[1] : "";
 		line++;
 		if (ws.n > 0 && strstr(text, vm->dir))
-			say(sc->path, "line %u names the VM's directory by its absolute path: hookd runs a copy of this "
-				      "script, and import moves the imported scripts to %.*s.imported; point it at %s's "
-				      "copy, or keep what it names in place",
+			say(sc->path,
+			    "line %u names the VM's directory by its absolute path: hookd runs a copy of this "
+			    "script, and import moves the imported scripts to %.*s.imported; point it at %s's "
+			    "copy, or keep what it names in place",
 			    line, (int)(strrchr(vm->dir, '/') - vm->dir), vm->dir, vm->name);
 		if (strcmp(cmd, "sleep") == 0 && sleep_seconds(arg) >= 0) {
 			sc->sleep_s += (unsigned)sleep_seconds(arg);
@@ -257,10 +258,11 @@ static void warn_order(const struct import_vm *vm, enum import_point p)
 		unordered += !vm->scripts[p][i].sourced_by && !(name[0] >= '0' && name[0] <= '9');
 	}
 	if (steps > 1 && unordered)
-		say(vm->dir, "%s: %zu of its %zu scripts have names that do not start with a number, so they do "
-			     "not say an order: the dispatcher ran them in directory order (which differs between "
-			     "file systems), hookd runs them in name order; rename them 10-..., 20-... if the order "
-			     "matters",
+		say(vm->dir,
+		    "%s: %zu of its %zu scripts have names that do not start with a number, so they do "
+		    "not say an order: the dispatcher ran them in directory order (which differs between "
+		    "file systems), hookd runs them in name order; rename them 10-..., 20-... if the order "
+		    "matters",
 		    import_points[p].dir, unordered, steps);
 }
 
@@ -286,8 +288,9 @@ static void warn_other_points(const char *vmdir)
 
 		if (l > 0 && strcmp(ops[i], "prepare") && strcmp(ops[i], "started") && strcmp(ops[i], "release")) {
 			link[l] = '\0';
-			say(d, "a link to %s: not imported again; its scripts are imported where %s is (the "
-			       "dispatcher ran them once more at %s)",
+			say(d,
+			    "a link to %s: not imported again; its scripts are imported where %s is (the "
+			    "dispatcher ran them once more at %s)",
 			    link, link, ops[i]);
 			continue;
 		}
@@ -299,9 +302,10 @@ static void warn_other_points(const char *vmdir)
 			_cleanup_free_ char *full = xasprintf("%s/%s", d, subs[k]);
 
 			if (!known_point(point))
-				say(full, "not imported: hookd runs [exec] commands only at prepare/begin, started/begin "
-					  "and release/end; it stays in place, where a chained dispatcher (hookd install "
-					  "--chain) still runs it");
+				say(full,
+				    "not imported: hookd runs [exec] commands only at prepare/begin, started/begin "
+				    "and release/end; it stays in place, where a chained dispatcher (hookd install "
+				    "--chain) still runs it");
 		}
 		sysfs_list_free(subs, n_subs);
 	}
@@ -320,8 +324,9 @@ void import_scan_vm(const char *vmdir, const char *name, struct import_vm *vm)
 	for (enum import_point p = 0; p < N_IMPORT_POINTS; p++) {
 		for (size_t i = 0; i < vm->n[p]; i++)
 			if (vm->scripts[p][i].sourced_by)
-				say(vm->scripts[p][i].path, "sourced by %s: copied as a helper, not imported as a step "
-							    "(the dispatcher also ran it on its own)",
+				say(vm->scripts[p][i].path,
+				    "sourced by %s: copied as a helper, not imported as a step "
+				    "(the dispatcher also ran it on its own)",
 				    vm->scripts[p][i].sourced_by);
 		warn_order(vm, p);
 	}

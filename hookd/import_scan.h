@@ -12,8 +12,8 @@
 enum import_point { IMPORT_PREPARE, IMPORT_STARTED, IMPORT_RELEASE, N_IMPORT_POINTS };
 
 struct import_point_info {
-	const char *dir;     /* "prepare/begin" */
-	const char *key;     /* the [exec] key: "prepare" */
+	const char *dir; /* "prepare/begin" */
+	const char *key; /* the [exec] key: "prepare" */
 	const char *op, *subop;
 };
 extern const struct import_point_info import_points[N_IMPORT_POINTS];

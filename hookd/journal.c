@@ -81,8 +81,8 @@ static char *get_field(char **cursor)
 	return out;
 }
 
-size_t journal_append(struct journal *j, enum rec_state state, const char *action, const char *op,
-		      const char *target, const char *value, const char *saved)
+size_t journal_append(struct journal *j, enum rec_state state, const char *action, const char *op, const char *target,
+		      const char *value, const char *saved)
 {
 	struct journal_rec *r;
 
@@ -148,8 +148,10 @@ static int check_magic(const char *path, const char *buf, struct err *e)
 		const char *v = buf + sizeof(prefix) - 1;
 		int n = (int)strcspn(v, "\n");
 
-		return err_set(e, -EINVAL, "%s: journal format '%.*s', this hookd reads '%s': written by another hookd version; restore it with that version",
-			       path, n > 20 ? 20 : n, v, &JOURNAL_MAGIC[sizeof(prefix) - 1]);
+		return err_set(
+			e, -EINVAL,
+			"%s: journal format '%.*s', this hookd reads '%s': written by another hookd version; restore it with that version",
+			path, n > 20 ? 20 : n, v, &JOURNAL_MAGIC[sizeof(prefix) - 1]);
 	}
 	return err_set(e, -EINVAL, "%s: not a hookd journal", path);
 }

@@ -36,8 +36,8 @@ int journal_load(const char *path, struct journal **out, struct err *e);
 int journal_save(const struct journal *j, struct err *e);
 int journal_remove(const struct journal *j, struct err *e);
 /* Appends a record (copies the strings); returns its index. */
-size_t journal_append(struct journal *j, enum rec_state state, const char *action, const char *op,
-		      const char *target, const char *value, const char *saved);
+size_t journal_append(struct journal *j, enum rec_state state, const char *action, const char *op, const char *target,
+		      const char *value, const char *saved);
 /* The record for action+target, or NULL. */
 struct journal_rec *journal_find(const struct journal *j, const char *action, const char *target);
 struct journal *journal_dup(const struct journal *j);

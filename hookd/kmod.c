@@ -15,7 +15,7 @@
 #define SIM_MODULES_MARKER "simkernel_module_syscalls"
 
 static void hkmod_quiet(void *data, int priority, const char *file, int line, const char *fn, const char *format,
-		       va_list args)
+			va_list args)
 {
 	(void)data, (void)priority, (void)file, (void)line, (void)fn, (void)format, (void)args;
 }
@@ -79,7 +79,8 @@ static int hkmod_load(const char *root, const char *module, struct err *e)
 		kmod_unref(ctx);
 		return err_set(e, r, "module %s not found for kernel (is the module package installed?)", module);
 	}
-	kmod_list_foreach(l, list) {
+	kmod_list_foreach(l, list)
+	{
 		struct kmod_module *mod = kmod_module_get_module(l);
 
 		/* probe_insert resolves dependencies and softdeps like modprobe does */
@@ -96,7 +97,7 @@ static int hkmod_load(const char *root, const char *module, struct err *e)
 }
 
 int hkmod_ensure_pci_driver(const char *root, const char *driver, const char *module, unsigned timeout_ms,
-			   struct err *e)
+			    struct err *e)
 {
 	_cleanup_free_ char *path = xasprintf("/sys/bus/pci/drivers/%s", driver);
 	int r;
@@ -130,8 +131,9 @@ int hkmod_name_normalize(char *name)
 	return 0;
 }
 
-static const char *const state_names[] = { [HKMOD_ABSENT] = "absent", [HKMOD_LOADED] = "loaded",
-					   [HKMOD_BUILTIN] = "builtin" };
+static const char *const state_names[] = {
+	[HKMOD_ABSENT] = "absent", [HKMOD_LOADED] = "loaded", [HKMOD_BUILTIN] = "builtin"
+};
 
 const char *hkmod_state_name(enum hkmod_state s)
 {

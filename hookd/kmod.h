@@ -10,7 +10,7 @@ enum hkmod_state { HKMOD_ABSENT, HKMOD_LOADED, HKMOD_BUILTIN };
  * libkmod when it is not (built-in drivers need nothing). Refuses to load into the running kernel
  * when root is not "/": a simulated root must never change this machine's modules. */
 int hkmod_ensure_pci_driver(const char *root, const char *driver, const char *module, unsigned timeout_ms,
-			   struct err *e);
+			    struct err *e);
 
 /* "nvidia-drm" -> "nvidia_drm" in place (the kernel's name); -EINVAL unless [A-Za-z0-9_-]{1,55}. */
 int hkmod_name_normalize(char *name);

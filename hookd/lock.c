@@ -101,13 +101,13 @@ static int wait_for_holder(const struct hookd_conf *conf, struct lock_try *t, co
 			shown = h, said = true;
 		}
 		if (now_ms() >= deadline)
-			return err_set(e, -ETIMEDOUT, "the lock %s is held by %s past the bound of its step; see `hookd status`",
-				       path, h.who);
+			return err_set(e, -ETIMEDOUT,
+				       "the lock %s is held by %s past the bound of its step; see `hookd status`", path,
+				       h.who);
 	}
 }
 
-int lock_take(const struct hookd_conf *conf, bool exclusive, const char *vm, const char *what, int *out,
-	      struct err *e)
+int lock_take(const struct hookd_conf *conf, bool exclusive, const char *vm, const char *what, int *out, struct err *e)
 {
 	_cleanup_free_ char *path = xasprintf("%s/lock", conf->state_dir);
 	struct lock_try t = { -1, exclusive ? LOCK_EX : LOCK_SH };

@@ -12,8 +12,7 @@ unsigned lock_default_bound_ms(const struct hookd_conf *conf);
  * run): creates state_dir and the lock, and announces `vm what` for the default bound. Shared (a
  * dry run): creates nothing (-ENOENT without a message when there is no state_dir or lock yet).
  * -ETIMEDOUT (e->msg names the holder) when the holder overruns its bound. */
-int lock_take(const struct hookd_conf *conf, bool exclusive, const char *vm, const char *what, int *fd,
-	      struct err *e);
+int lock_take(const struct hookd_conf *conf, bool exclusive, const char *vm, const char *what, int *fd, struct err *e);
 /* Tells waiters what the holder does now and how long it may take at most. */
 void lock_announce(int fd, const char *vm, const char *what, unsigned bound_ms);
 

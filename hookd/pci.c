@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <pci/pci.h>
 #include <setjmp.h>
-#include <stdint.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "sysfs.h"
@@ -231,8 +231,8 @@ int hpci_has_flr(const char *root, const struct pciaddr *a)
 	pos = c[0x34] & 0xfc;
 	for (int hops = 0; pos >= 0x40 && pos + 8 <= len && hops < 48; hops++) {
 		if (c[pos] == 0x10) {
-			uint32_t devcap = (uint32_t)c[pos + 4] | (uint32_t)c[pos + 5] << 8 | (uint32_t)c[pos + 6] << 16 |
-					  (uint32_t)c[pos + 7] << 24;
+			uint32_t devcap = (uint32_t)c[pos + 4] | (uint32_t)c[pos + 5] << 8 |
+					  (uint32_t)c[pos + 6] << 16 | (uint32_t)c[pos + 7] << 24;
 
 			return (devcap >> 28) & 1;
 		}

@@ -44,14 +44,13 @@ int pciaddr_parse(const char *s, struct pciaddr *out)
 	for (const char *q = s; *q && *q != '.'; q++)
 		colons += *q == ':';
 	/* sysfs pads domains to 4 digits and prints more only for 0x10000 and up: "00000" is no name */
-	if (colons == 2 && (parse_hex(&p, 8, 0xffffffff, &a.domain) < 0 || expect(&p, ':') < 0 ||
-			    (p - s > 5 && s[0] == '0')))
+	if (colons == 2 &&
+	    (parse_hex(&p, 8, 0xffffffff, &a.domain) < 0 || expect(&p, ':') < 0 || (p - s > 5 && s[0] == '0')))
 		return -EINVAL;
 	if (colons != 1 && colons != 2)
 		return -EINVAL;
-	if (parse_hex(&p, 2, 0xff, &a.bus) < 0 || expect(&p, ':') < 0 ||
-	    parse_hex(&p, 2, 0x1f, &a.slot) < 0 || expect(&p, '.') < 0 ||
-	    parse_hex(&p, 1, 7, &a.function) < 0 || *p != '\0')
+	if (parse_hex(&p, 2, 0xff, &a.bus) < 0 || expect(&p, ':') < 0 || parse_hex(&p, 2, 0x1f, &a.slot) < 0 ||
+	    expect(&p, '.') < 0 || parse_hex(&p, 1, 7, &a.function) < 0 || *p != '\0')
 		return -EINVAL;
 	*out = a;
 	return 0;
@@ -59,8 +58,7 @@ int pciaddr_parse(const char *s, struct pciaddr *out)
 
 char *pciaddr_format(const struct pciaddr *a, char *buf)
 {
-	snprintf(buf, PCIADDR_STRLEN, "%04x:%02x:%02x.%x", a->domain, a->bus & 0xff,
-		 a->slot & 0x1f, a->function & 7);
+	snprintf(buf, PCIADDR_STRLEN, "%04x:%02x:%02x.%x", a->domain, a->bus & 0xff, a->slot & 0x1f, a->function & 7);
 	return buf;
 }
 

@@ -39,9 +39,12 @@ struct step *plan_add(struct plan *p, const struct action_ops *ops, const char *
 
 	p->steps = xrealloc(p->steps, (p->n + 1) * sizeof(*p->steps));
 	st = &p->steps[p->n++];
-	*st = (struct step){ .ops = ops, .op = xstrdup(op),
+	*st = (struct step){ .ops = ops,
+			     .op = xstrdup(op),
 			     .target = p->label ? xasprintf("%s:%s", p->label, target) : xstrdup(target),
-			     .value = xstrdup(value ? value : ""), .desc = desc, .revertible = true };
+			     .value = xstrdup(value ? value : ""),
+			     .desc = desc,
+			     .revertible = true };
 	return st;
 }
 

@@ -9,10 +9,10 @@
 
 struct step {
 	const struct action_ops *ops;
-	char *op;     /* journaled: what the step does */
-	char *target; /* journaled: what it acts on */
-	char *value;  /* journaled: what it sets */
-	char *desc;   /* one line for people, e.g. "0000:01:00.0 (NVIDIA ...): nvidia -> vfio-pci" */
+	char *op;      /* journaled: what the step does */
+	char *target;  /* journaled: what it acts on */
+	char *value;   /* journaled: what it sets */
+	char *desc;    /* one line for people, e.g. "0000:01:00.0 (NVIDIA ...): nvidia -> vfio-pci" */
 	char **writes; /* "PATH <- VALUE" lines, in order, for the dry run */
 	size_t n_writes;
 	bool revertible; /* false for steps left in place on release (loading vfio-pci) */
@@ -39,6 +39,5 @@ void step_add_write(struct step *st, const char *path, const char *value);
 void plan_print_text(const struct plan *p, const char *vm, FILE *out);
 void plan_print_json(const struct plan *p, const char *vm, FILE *out);
 void plan_free(struct plan *p);
-
 
 #endif

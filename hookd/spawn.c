@@ -205,8 +205,8 @@ int spawn_run(char *const argv[], char *const env[], enum spawn_output out, unsi
 	return spawn_run_input(argv, env, NULL, 0, out, timeout_ms, res, e);
 }
 
-int spawn_run_input(char *const argv[], char *const env[], const char *input, size_t input_len,
-		    enum spawn_output out, unsigned timeout_ms, struct spawn_result *res, struct err *e)
+int spawn_run_input(char *const argv[], char *const env[], const char *input, size_t input_len, enum spawn_output out,
+		    unsigned timeout_ms, struct spawn_result *res, struct err *e)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r = 0, pidfd;
 	struct capture cap[2] = { { .fd = -1 }, { .fd = -1 } };

@@ -19,11 +19,11 @@ enum spawn_output {
 };
 
 struct spawn_result {
-	bool timed_out;  /* hookd killed it (and its process group) after timeout_ms */
-	int exit_code;   /* its exit code when it exited; -1 otherwise */
-	int signal;      /* the signal that ended it; 0 when it exited */
+	bool timed_out; /* hookd killed it (and its process group) after timeout_ms */
+	int exit_code;  /* its exit code when it exited; -1 otherwise */
+	int signal;     /* the signal that ended it; 0 when it exited */
 	unsigned timeout_ms;
-	char *out, *err; /* SPAWN_CAPTURE: the tail of each stream, NUL-terminated; else NULL */
+	char *out, *err;       /* SPAWN_CAPTURE: the tail of each stream, NUL-terminated; else NULL */
 	bool out_cut, err_cut; /* more than SPAWN_CAPTURE_MAX bytes came: the start was dropped */
 };
 
@@ -33,8 +33,8 @@ struct spawn_result {
 int spawn_run(char *const argv[], char *const env[], enum spawn_output out, unsigned timeout_ms,
 	      struct spawn_result *res, struct err *e);
 /* The same, with input (len bytes; NULL: /dev/null) as the child's stdin. */
-int spawn_run_input(char *const argv[], char *const env[], const char *input, size_t input_len,
-		    enum spawn_output out, unsigned timeout_ms, struct spawn_result *res, struct err *e);
+int spawn_run_input(char *const argv[], char *const env[], const char *input, size_t input_len, enum spawn_output out,
+		    unsigned timeout_ms, struct spawn_result *res, struct err *e);
 bool spawn_ok(const struct spawn_result *res);
 /* "exit code 3", "killed by signal 9 (Killed)", "timed out after 500 ms (killed with its process
  * group)". Caller frees. */

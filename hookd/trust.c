@@ -46,8 +46,10 @@ static int trust_chain(const char *dir, const char *path, struct err *e)
 		if (stat(p[0] ? p : "/", &st) < 0)
 			return err_set(e, -errno, "%s: %s", p[0] ? p : "/", strerror(errno));
 		if (!trusted_owner(st.st_uid) || ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
-			return err_set(e, -EPERM, "%s: refusing it: directory %s can be changed by a user other than root (chown root, chmod go-w)",
-				       path, p[0] ? p : "/");
+			return err_set(
+				e, -EPERM,
+				"%s: refusing it: directory %s can be changed by a user other than root (chown root, chmod go-w)",
+				path, p[0] ? p : "/");
 		slash = strrchr(p, '/');
 		if (!slash || !p[0])
 			return 0;

@@ -176,8 +176,8 @@ int dir_leftovers(const char *dir, const char *(*why)(char *name, void *ctx), vo
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *name = xstrdup(de->d_name), *path = xasprintf("%s/%s", dir, de->d_name);
-		const char *reason = de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")) ? NULL
-													      : why(name, ctx);
+		const char *reason =
+			de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")) ? NULL : why(name, ctx);
 
 		if (!reason)
 			continue;

@@ -19,9 +19,20 @@ int err_set(struct err *e, int ret, const char *fmt, ...) __attribute__((format(
 /* Prefixes e->msg with a context ("file:12: ") and returns ret. */
 int err_prefix(struct err *e, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static inline void freep(void *p) { free(*(void **)p); }
-static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
-static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
 #define _cleanup_free_ __attribute__((cleanup(freep)))
 #define _cleanup_close_ __attribute__((cleanup(closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(fclosep)))

@@ -121,7 +121,8 @@ static void plan_vtconsoles(const struct action_ctx *ctx, struct plan *p)
 			name = xstrdup("?");
 		target = xasprintf(VT_PREFIX "%s", vts[i]);
 		st = plan_add(p, &action_console, "unbind", target, "0",
-			      xasprintf("unbind %s %s from the virtual terminals; bound again on release", vts[i], name));
+			      xasprintf("unbind %s %s from the virtual terminals; bound again on release", vts[i],
+					name));
 		bind = sysfs_path(root, "/sys/class/vtconsole/%s/bind", vts[i]);
 		step_add_write(st, bind, "0");
 	}
@@ -151,8 +152,7 @@ static void plan_framebuffer(const struct action_ctx *ctx, const char *fb, struc
 	step_add_write(st, unbind, fb);
 }
 
-static int console_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
-			struct err *e)
+static int console_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p, struct err *e)
 {
 	const struct console_conf *c = data;
 
@@ -211,9 +211,11 @@ static int vt_set(const struct action_ctx *ctx, const char *vt, bool bind, struc
 	if (r < 0)
 		return err_set(e, r, "%s: cannot write %s to bind: %s", vt, bind ? "1" : "0", strerror(-r));
 	if (sysfs_wait(vt_is, &w, ctx->conf->timeout_ms) < 0)
-		return err_set(e, -EIO, bind ? "%s: the kernel did not bind the console again (bind still reads 0; fbcon may not take a console back under this firmware)"
-					     : "%s: the kernel did not unbind the console (bind still reads 1: it has no other console driver to hand the terminals to)",
-			       vt);
+		return err_set(
+			e, -EIO,
+			bind ? "%s: the kernel did not bind the console again (bind still reads 0; fbcon may not take a console back under this firmware)"
+			     : "%s: the kernel did not unbind the console (bind still reads 1: it has no other console driver to hand the terminals to)",
+			vt);
 	return 0;
 }
 
@@ -271,7 +273,8 @@ static int fb_rebind(const struct action_ctx *ctx, const char *fb, const char *o
 		return 0; /* was unbound, or bound again by someone: nothing to give back */
 	if (!sysfs_exists(root, dev)) {
 		log_info("framebuffer %s is gone: the kernel removed it when a driver took its GPU, and only a reboot "
-			 "brings it back; the console returns when the GPU's own driver registers a framebuffer", fb);
+			 "brings it back; the console returns when the GPU's own driver registers a framebuffer",
+			 fb);
 		return 0;
 	}
 	r = sysfs_write_bounded(root, path, fb, ctx->conf->timeout_ms);
@@ -292,7 +295,8 @@ static int console_revert(const struct action_ctx *ctx, const struct journal_rec
 			return 0; /* was unbound, or its framebuffer came back and fbcon took it again */
 		if (!vt_exists(ctx->conf->root, vt)) {
 			log_info("%s is gone with its framebuffer: fbcon binds the terminals again by itself when a "
-				 "framebuffer registers", vt);
+				 "framebuffer registers",
+				 vt);
 			return 0;
 		}
 		return vt_set(ctx, vt, true, e);

@@ -53,7 +53,8 @@ static int cpus_set(void *data, const char *key, const char *value, struct err *
 	if (!strcmp(key, "workqueues"))
 		return parse_bool(value, &c->workqueues, e);
 	if (!strcmp(key, "governor")) {
-		if (!value[0] || strlen(value) > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(value))
+		if (!value[0] || strlen(value) > 32 ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(value))
 			return err_set(e, -EINVAL, "'%s' is not a governor name (e.g. performance, schedutil)", value);
 		free(c->governor);
 		c->governor = xstrdup(value);
@@ -80,12 +81,6 @@ static int cpus_finish(void *data, struct err *e)
 
 /* ---- CPU sets and their two text forms ---- */
 
-
-
-
-
-
-
 /* Number of bits the kernel prints masks with: nr_cpu_ids, the highest possible CPU + 1. */
 static unsigned mask_bits(const char *root)
 {
@@ -100,7 +95,10 @@ static unsigned mask_bits(const char *root)
 	return n;
 }
 
-static bool is_mask_op(const char *op) { return !strcmp(op, OP_MASK); }
+static bool is_mask_op(const char *op)
+{
+	return !strcmp(op, OP_MASK);
+}
 
 static int parse_any(const char *op, const char *s, struct cpuset *out)
 {
@@ -176,11 +174,15 @@ static int resolve_cpus(const struct action_ctx *ctx, const struct cpus_conf *c,
 		return r;
 	if (c->host_auto) {
 		if (!t->has_pins)
-			return err_set(e, -EINVAL, "host = auto needs <vcpupin>/<emulatorpin> in the domain XML; or list the host's CPUs (host = 0-1)");
+			return err_set(
+				e, -EINVAL,
+				"host = auto needs <vcpupin>/<emulatorpin> in the domain XML; or list the host's CPUs (host = 0-1)");
 		t->host = t->online;
 		cpuset_andnot(&t->host, &t->pinned);
 		if (cpuset_empty(&t->host))
-			return err_set(e, -EINVAL, "host = auto leaves no CPU to the host: the XML pins the VM to every online CPU");
+			return err_set(
+				e, -EINVAL,
+				"host = auto leaves no CPU to the host: the XML pins the VM to every online CPU");
 	} else {
 		_cleanup_free_ char *l = cpuset_to_list(&c->host), *what = xasprintf("host = %s", l);
 
@@ -230,7 +232,8 @@ static int plan_file(const struct action_ctx *ctx, struct plan *p, const char *o
 
 	shared_for_each(ctx, action_cpus.name, abs, meet_other, &m);
 	if (cpuset_empty(&m.set))
-		return err_set(e, -EBUSY, "%s: no CPU left to the host: this VM leaves %s, the other running VMs take the rest",
+		return err_set(e, -EBUSY,
+			       "%s: no CPU left to the host: this VM leaves %s, the other running VMs take the rest",
 			       abs, list);
 	val = is_mask_op(op) ? cpuset_to_mask(&m.set, mask_bits(root)) : cpuset_to_list(&m.set);
 	if (sysfs_read(root, abs, &now) < 0)
@@ -239,7 +242,9 @@ static int plan_file(const struct action_ctx *ctx, struct plan *p, const char *o
 	st = plan_add(p, &action_cpus, op, abs, list,
 		      xasprintf("%s: '%s' -> %s%s%s", what, now, val,
 				cpuset_equal(&m.set, host) ? "" : " (what the other running VMs leave too)",
-				same ? " (already so: nothing to write)" : note ? note : ""));
+				same   ? " (already so: nothing to write)"
+				: note ? note
+				       : ""));
 	st->shared = true;
 	if (!same)
 		step_add_write(st, path, val);
@@ -256,28 +261,35 @@ static int plan_cgroups(const struct action_ctx *ctx, const struct topo *t, stru
 	int r;
 
 	if (sysfs_read(root, CGROUP "/cgroup.controllers", &ctrl) < 0)
-		return err_set(e, -ENOENT, "no cgroup v2 hierarchy at %s (cgroup.controllers missing): host = needs cgroup v2",
+		return err_set(e, -ENOENT,
+			       "no cgroup v2 hierarchy at %s (cgroup.controllers missing): host = needs cgroup v2",
 			       CGROUP);
 	if (!strstr(ctrl, "cpuset"))
-		return err_set(e, -ENOTSUP, "the cpuset controller is not available in cgroup v2 (%s/cgroup.controllers: %s); is it bound to a cgroup v1 hierarchy?",
-			       CGROUP, ctrl);
+		return err_set(
+			e, -ENOTSUP,
+			"the cpuset controller is not available in cgroup v2 (%s/cgroup.controllers: %s); is it bound to a cgroup v1 hierarchy?",
+			CGROUP, ctrl);
 	if (sysfs_read(root, SUBTREE, &sub) < 0)
 		sub = xstrdup("");
 	enabled = strstr(sub, "cpuset") != NULL;
 	/* Every holder journals the controller, so the first VM out does not disable it under another. */
 	st = plan_add(p, &action_cpus, OP_CONTROLLER, SUBTREE, "cpuset",
-		      xasprintf("cgroup v2: cpuset controller for the host's slices%s", enabled ? " already enabled: nothing to do" : " (enabled now, disabled again by the last VM out)"));
+		      xasprintf("cgroup v2: cpuset controller for the host's slices%s",
+				enabled ? " already enabled: nothing to do"
+					: " (enabled now, disabled again by the last VM out)"));
 	st->shared = true;
 	if (!enabled)
 		step_add_write(st, subpath, "+cpuset");
 	systemd = sysfs_exists(root, "/run/systemd/system");
-	note = xasprintf(" (the host's CPUs; while other VMs run, only those all of them leave to the host. Release writes back"
-			 " the old value; an empty one, which a cgroup with tasks cannot get back, as its parent's effective CPUs)%s%s%s",
-			 systemd ? "; systemd runs here: its way is `systemctl set-property --runtime <slice> AllowedCPUs=" : "",
-			 systemd ? hl : "", systemd ? "`, but hookd writes the live file, which is what takes effect" : "");
+	note = xasprintf(
+		" (the host's CPUs; while other VMs run, only those all of them leave to the host. Release writes back"
+		" the old value; an empty one, which a cgroup with tasks cannot get back, as its parent's effective CPUs)%s%s%s",
+		systemd ? "; systemd runs here: its way is `systemctl set-property --runtime <slice> AllowedCPUs=" : "",
+		systemd ? hl : "", systemd ? "`, but hookd writes the live file, which is what takes effect" : "");
 	for (size_t i = 0; i < ARRAY_SIZE(host_cgroups); i++) {
 		_cleanup_free_ char *dir = xasprintf("%s/%s", CGROUP, host_cgroups[i]);
-		_cleanup_free_ char *file = xasprintf("%s/cpuset.cpus", dir), *what = xasprintf("%s cpuset.cpus", host_cgroups[i]);
+		_cleanup_free_ char *file = xasprintf("%s/cpuset.cpus", dir),
+				    *what = xasprintf("%s cpuset.cpus", host_cgroups[i]);
 
 		if (!sysfs_exists(root, dir))
 			continue;
@@ -287,7 +299,8 @@ static int plan_cgroups(const struct action_ctx *ctx, const struct topo *t, stru
 		any = true;
 	}
 	if (!any)
-		return err_set(e, -ENOENT, "none of system.slice, user.slice, init.scope exists in %s: no host cgroup to confine",
+		return err_set(e, -ENOENT,
+			       "none of system.slice, user.slice, init.scope exists in %s: no host cgroup to confine",
 			       CGROUP);
 	return 0;
 }
@@ -359,28 +372,30 @@ static int plan_one_governor(const struct action_ctx *ctx, const char *gov, unsi
 	return 0;
 }
 
-static int plan_governor(const struct action_ctx *ctx, const struct cpus_conf *c, const struct topo *t,
-			 struct plan *p, struct err *e)
+static int plan_governor(const struct action_ctx *ctx, const struct cpus_conf *c, const struct topo *t, struct plan *p,
+			 struct err *e)
 {
 	const char *root = ctx->conf->root;
 
 	if (cpuset_empty(&t->vm))
-		return err_set(e, -EINVAL, "governor = %s: which CPUs are the VM's? pin vCPUs in the XML (<vcpupin>) or set host =",
+		return err_set(e, -EINVAL,
+			       "governor = %s: which CPUs are the VM's? pin vCPUs in the XML (<vcpupin>) or set host =",
 			       c->governor);
 	for (unsigned cpu = 0; cpu < CPUSET_MAX; cpu++) {
 		_cleanup_free_ char *abs = xasprintf("/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor", cpu);
 		_cleanup_free_ char *avail = NULL, *now = NULL;
-		_cleanup_free_ char *availp = xasprintf("/sys/devices/system/cpu/cpu%u/cpufreq/scaling_available_governors", cpu);
+		_cleanup_free_ char *availp =
+			xasprintf("/sys/devices/system/cpu/cpu%u/cpufreq/scaling_available_governors", cpu);
 		int r;
 
 		if (!cpuset_has(&t->vm, cpu))
 			continue;
 		if (sysfs_read(root, abs, &now) < 0 || sysfs_read(root, availp, &avail) < 0)
-			return err_set(e, -ENOENT, "governor = %s: CPU %u has no cpufreq governor (%s missing)", c->governor,
-				       cpu, abs);
+			return err_set(e, -ENOENT, "governor = %s: CPU %u has no cpufreq governor (%s missing)",
+				       c->governor, cpu, abs);
 		if (!has_word(avail, c->governor))
-			return err_set(e, -EINVAL, "governor = %s is not available on CPU %u (available: %s)", c->governor,
-				       cpu, avail);
+			return err_set(e, -EINVAL, "governor = %s is not available on CPU %u (available: %s)",
+				       c->governor, cpu, avail);
 		r = plan_one_governor(ctx, c->governor, cpu, abs, now, p, e);
 		if (r < 0)
 			return r;
@@ -388,8 +403,7 @@ static int plan_governor(const struct action_ctx *ctx, const struct cpus_conf *c
 	return 0;
 }
 
-static int cpus_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
-		     struct err *e)
+static int cpus_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p, struct err *e)
 {
 	const struct cpus_conf *c = data;
 	struct topo t;
@@ -442,15 +456,16 @@ static int restore_empty_cpuset(const struct action_ctx *ctx, const char *target
 	struct cpuset want;
 	int r;
 
-	*strrchr(dir, '/') = '\0';     /* the cgroup */
-	*strrchr(dir, '/') = '\0';     /* its parent */
+	*strrchr(dir, '/') = '\0'; /* the cgroup */
+	*strrchr(dir, '/') = '\0'; /* its parent */
 	parent = xasprintf("%s/cpuset.cpus.effective", dir);
 	r = read_set(ctx->conf->root, parent, &want, e);
 	if (r < 0)
 		return r;
 	list = cpuset_to_list(&want);
-	log_info("%s was empty (the parent's CPUs) and the kernel refuses to empty it while the cgroup has tasks (ENOSPC): set to the parent's effective CPUs %s, the same set",
-		 target, list);
+	log_info(
+		"%s was empty (the parent's CPUs) and the kernel refuses to empty it while the cgroup has tasks (ENOSPC): set to the parent's effective CPUs %s, the same set",
+		target, list);
 	return write_set(ctx, OP_LIST, target, &want, NULL, e);
 }
 
@@ -459,8 +474,9 @@ static int write_set(const struct action_ctx *ctx, const char *op, const char *t
 		     const char *text, struct err *e)
 {
 	const char *root = ctx->conf->root;
-	_cleanup_free_ char *val = text ? xstrdup(text)
-					: is_mask_op(op) ? cpuset_to_mask(want, mask_bits(root)) : cpuset_to_list(want);
+	_cleanup_free_ char *val = text             ? xstrdup(text)
+				   : is_mask_op(op) ? cpuset_to_mask(want, mask_bits(root))
+						    : cpuset_to_list(want);
 	_cleanup_free_ char *back = NULL, *wl = NULL;
 	struct cpuset got;
 	int r;
@@ -480,8 +496,8 @@ static int write_set(const struct action_ctx *ctx, const char *op, const char *t
 	if (r < 0)
 		return err_set(e, r, "cannot read back %s: %s", target, strerror(-r));
 	if (parse_any(op, back, &got) < 0 || !cpuset_equal(&got, want))
-		return wl = cpuset_to_list(want), err_set(e, -EIO, "%s reads '%s' after writing '%s' (CPUs %s)", target, back,
-						  val, wl);
+		return wl = cpuset_to_list(want),
+		       err_set(e, -EIO, "%s reads '%s' after writing '%s' (CPUs %s)", target, back, val, wl);
 	return 0;
 }
 
@@ -554,7 +570,8 @@ static int cpus_apply(const struct action_ctx *ctx, const struct step *st, const
 		return err_set(e, -EINVAL, "bad CPU list '%s' in step", st->value);
 	shared_for_each(ctx, action_cpus.name, st->target, meet_other, &m);
 	if (cpuset_empty(&m.set))
-		return err_set(e, -EBUSY, "%s: no CPU left to the host: this VM leaves %s, the other running VMs take the rest",
+		return err_set(e, -EBUSY,
+			       "%s: no CPU left to the host: this VM leaves %s, the other running VMs take the rest",
 			       st->target, st->value);
 	return write_set(ctx, st->op, st->target, &m.set, NULL, e);
 }

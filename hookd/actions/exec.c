@@ -90,7 +90,8 @@ static int check_program(const char *path, bool *needs_shell, struct err *e)
 		return err_set(e, -ENOEXEC, "'%s': its #! line ends in a carriage return (DOS line ends): dos2unix it",
 			       path);
 	if (!interp[0] || access(interp, X_OK) < 0)
-		return err_set(e, -ENOEXEC, "'%s': its #! line names '%s', which is not an executable file", path, interp);
+		return err_set(e, -ENOEXEC, "'%s': its #! line names '%s', which is not an executable file", path,
+			       interp);
 	return 0;
 }
 
@@ -101,7 +102,8 @@ static int exec_set(void *data, const char *key, const char *value, struct err *
 
 	if (strcmp(key, "timeout") == 0) {
 		if (parse_uint(value, &s) < 0 || s == 0 || s > MAX_TIMEOUT_S)
-			return err_set(e, -EINVAL, "expected whole seconds from 1 to %u, got '%s'", MAX_TIMEOUT_S, value);
+			return err_set(e, -EINVAL, "expected whole seconds from 1 to %u, got '%s'", MAX_TIMEOUT_S,
+				       value);
 		c->timeout_ms = (unsigned)s * 1000u;
 		return 0;
 	}
@@ -149,8 +151,8 @@ static int exec_finish(void *data, struct err *e)
 
 /* The step value: "timeout=<ms>ms PROGRAM ARGS...", the program resolved in PATH (behind
  * FALLBACK_SHELL when it has no #! line). Journaled, so that release runs exactly what prepare planned. */
-static int command_value(const struct action_ctx *ctx, const struct exec_conf *c, int which, char **value,
-			 char **shown, struct err *e)
+static int command_value(const struct action_ctx *ctx, const struct exec_conf *c, int which, char **value, char **shown,
+			 struct err *e)
 {
 	char **argv = c->argv[which];
 	_cleanup_free_ char *prog = NULL, *joined = NULL;
@@ -175,12 +177,12 @@ static int command_value(const struct action_ctx *ctx, const struct exec_conf *c
 		run[k++] = argv[i];
 	joined = spawn_argv_join(run);
 	*value = xasprintf("timeout=%ums %s", c->timeout_ms ? c->timeout_ms : ctx->conf->timeout_ms, joined);
-	*shown = xasprintf("%s`%s", joined, shell ? " (no #! line: run by " FALLBACK_SHELL ", as execvp(3) would)" : "");
+	*shown =
+		xasprintf("%s`%s", joined, shell ? " (no #! line: run by " FALLBACK_SHELL ", as execvp(3) would)" : "");
 	return 0;
 }
 
-static int exec_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
-		     struct err *e)
+static int exec_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p, struct err *e)
 {
 	const struct exec_conf *c = data;
 	unsigned t = c->timeout_ms ? c->timeout_ms : ctx->conf->timeout_ms;
@@ -192,9 +194,11 @@ static int exec_plan(const struct action_ctx *ctx, const void *data, enum phase 
 		r = command_value(ctx, c, CMD_RELEASE, &value, &shown, e);
 		if (r < 0)
 			return r;
-		st = plan_add(p, &action_exec, "on-release", "release", value,
-			      xasprintf("on release run `%s (HOOKD_PHASE=release, up to %u ms): it runs when this step is undone, in reverse section order, also during a rollback if this section's prepare command or a later step fails",
-					shown, t));
+		st = plan_add(
+			p, &action_exec, "on-release", "release", value,
+			xasprintf(
+				"on release run `%s (HOOKD_PHASE=release, up to %u ms): it runs when this step is undone, in reverse section order, also during a rollback if this section's prepare command or a later step fails",
+				shown, t));
 		st->shared = true; /* a command, not a resource: other VMs may run the same one */
 		free(value), free(shown);
 		value = shown = NULL;
@@ -205,9 +209,10 @@ static int exec_plan(const struct action_ctx *ctx, const void *data, enum phase 
 		r = command_value(ctx, c, which, &value, &shown, e);
 		if (r < 0)
 			return r;
-		st = plan_add(p, &action_exec, "run", cmd_keys[which], value,
-			      xasprintf("run `%s (HOOKD_PHASE=%s, up to %u ms; a non-zero exit or the timeout fails the %s)",
-					shown, cmd_keys[which], t, phase == PHASE_PREPARE ? "prepare" : "start"));
+		st = plan_add(
+			p, &action_exec, "run", cmd_keys[which], value,
+			xasprintf("run `%s (HOOKD_PHASE=%s, up to %u ms; a non-zero exit or the timeout fails the %s)",
+				  shown, cmd_keys[which], t, phase == PHASE_PREPARE ? "prepare" : "start"));
 		st->revertible = false; /* nothing of its own to undo: `release =` is the undo */
 		st->shared = true;
 	}

@@ -57,8 +57,8 @@ static int parse_size(const char *v, unsigned long long *kib)
 	static const struct {
 		const char *unit;
 		unsigned shift;
-	} units[] = { { "", 0 },   { "k", 0 },   { "kb", 0 },   { "kib", 0 }, { "m", 10 },
-		      { "mb", 10 }, { "mib", 10 }, { "g", 20 },  { "gb", 20 }, { "gib", 20 } };
+	} units[] = { { "", 0 },    { "k", 0 },    { "kb", 0 }, { "kib", 0 }, { "m", 10 },
+		      { "mb", 10 }, { "mib", 10 }, { "g", 20 }, { "gb", 20 }, { "gib", 20 } };
 	unsigned long long n;
 	char *end;
 
@@ -91,8 +91,10 @@ static int hp_set(void *data, const char *key, const char *value, struct err *e)
 		if (strcmp(value, "auto") == 0)
 			c->size_kib = 0;
 		else if (parse_size(value, &c->size_kib) < 0)
-			return err_set(e, -EINVAL, "expected a huge page size such as 2M or 1G (a power of two of at least 64k), got '%s'",
-				       value);
+			return err_set(
+				e, -EINVAL,
+				"expected a huge page size such as 2M or 1G (a power of two of at least 64k), got '%s'",
+				value);
 		return 0;
 	}
 	if (strcmp(key, "pages") == 0) {
@@ -151,8 +153,7 @@ static char *pool_name(const struct pool *p)
 	return xasprintf("%llukB pool of node %d", p->size_kib, p->node);
 }
 
-static int pool_read(const char *root, const struct pool *p, const char *file, unsigned long long *out,
-		     struct err *e)
+static int pool_read(const char *root, const struct pool *p, const char *file, unsigned long long *out, struct err *e)
 {
 	_cleanup_free_ char *dir = pool_dir(p), *path = xasprintf("%s/%s", dir, file), *s = NULL;
 	int r = sysfs_read(root, path, &s);
@@ -241,8 +242,8 @@ struct pool_state {
 
 /* Reads the pool and works out how many pages to add so that this VM has `need` free pages
  * on top of what the other VMs need. */
-static int pool_state(const struct action_ctx *ctx, const struct pool *p, unsigned long long need,
-		      struct pool_state *s, struct err *e)
+static int pool_state(const struct action_ctx *ctx, const struct pool *p, unsigned long long need, struct pool_state *s,
+		      struct err *e)
 {
 	_cleanup_free_ char *key = pool_key(p);
 	unsigned long long usable;
@@ -271,8 +272,7 @@ static void fmt_bytes(unsigned long long kib, char *buf, size_t len)
 }
 
 /* The page size: the INI's, else the one the XML's <page> entries name, else the host default. */
-static int resolve_size(const struct action_ctx *ctx, const struct hp_conf *c, unsigned long long *size,
-			struct err *e)
+static int resolve_size(const struct action_ctx *ctx, const struct hp_conf *c, unsigned long long *size, struct err *e)
 {
 	const struct domain *d = ctx->dom;
 	unsigned long long xml = 0, def = 0;
@@ -285,14 +285,18 @@ static int resolve_size(const struct action_ctx *ctx, const struct hp_conf *c, u
 		unsigned long long s = d->hugepages[i].has_size ? d->hugepages[i].size_kib : def;
 
 		if (xml && s != xml && c->pages_auto)
-			return err_set(e, -EINVAL, "the domain's <hugepages> use several page sizes (%llukB and %llukB) for different guest NUMA nodes; hookd cannot split <memory> between them: set pages = a number",
-				       xml, s);
+			return err_set(
+				e, -EINVAL,
+				"the domain's <hugepages> use several page sizes (%llukB and %llukB) for different guest NUMA nodes; hookd cannot split <memory> between them: set pages = a number",
+				xml, s);
 		xml = s;
 	}
 	*size = c->size_kib ? c->size_kib : xml ? xml : def;
 	if (c->pages_auto && xml && *size != xml)
-		return err_set(e, -EINVAL, "size = %llukB, but the domain XML backs its memory with %llukB pages; pages = auto would reserve pages QEMU never uses",
-			       *size, xml);
+		return err_set(
+			e, -EINVAL,
+			"size = %llukB, but the domain XML backs its memory with %llukB pages; pages = auto would reserve pages QEMU never uses",
+			*size, xml);
 	return 0;
 }
 
@@ -306,7 +310,9 @@ static int resolve_need(const struct action_ctx *ctx, const struct hp_conf *c, u
 		return 0;
 	}
 	if (!d || !d->has_hugepages)
-		return err_set(e, -EINVAL, "pages = auto, but the domain XML has no <memoryBacking><hugepages/>: QEMU would not use huge pages (add it, or set pages = a number)");
+		return err_set(
+			e, -EINVAL,
+			"pages = auto, but the domain XML has no <memoryBacking><hugepages/>: QEMU would not use huge pages (add it, or set pages = a number)");
 	if (!d->has_memory)
 		return err_set(e, -EINVAL, "pages = auto, but the domain XML has no <memory>");
 	*need = (d->memory_kib + size - 1) / size;
@@ -346,14 +352,17 @@ static int check_pool(const struct action_ctx *ctx, const struct pool *p, unsign
 		return err_set(e, -ENODEV, "NUMA node %d does not exist on this host (see /sys/devices/system/node)",
 			       p->node);
 	if (!sysfs_exists(root, dir))
-		return err_set(e, -ENODEV, "this host has no %llukB huge pages (%s is missing; 1G pages may need hugepagesz=1G on the kernel command line)",
-			       p->size_kib, dir);
+		return err_set(
+			e, -ENODEV,
+			"this host has no %llukB huge pages (%s is missing; 1G pages may need hugepagesz=1G on the kernel command line)",
+			p->size_kib, dir);
 	if (sysfs_meminfo_field(root, meminfo, "MemTotal:", &total) < 0)
 		return 0; /* no total to check against: the kernel will say */
 	if (need > total / p->size_kib) {
 		fmt_bytes(total, total_s, sizeof(total_s));
-		return err_set(e, -E2BIG, "%llu pages of %llukB are more than the %s of memory %s has in all: impossible",
-			       need, p->size_kib, total_s, where);
+		return err_set(e, -E2BIG,
+			       "%llu pages of %llukB are more than the %s of memory %s has in all: impossible", need,
+			       p->size_kib, total_s, where);
 	}
 	return 0;
 }
@@ -377,13 +386,20 @@ static int plan_pool(const struct action_ctx *ctx, const struct pool *p, unsigne
 	snprintf(nr, sizeof(nr), "%llu", s.nr + s.add);
 	_cleanup_free_ char *zfs_kernel = NULL;
 	bool no_compact = zfs_compaction_unsafe(root, &zfs_kernel);
-	_cleanup_free_ char *why = no_compact ? xasprintf(" (not compacting: kernel %s with ZFS loaded crashed on it, openzfs#15140)", zfs_kernel) : xstrdup("");
+	_cleanup_free_ char *why =
+		no_compact ? xasprintf(" (not compacting: kernel %s with ZFS loaded crashed on it, openzfs#15140)",
+				       zfs_kernel)
+			   : xstrdup("");
 
-	st = plan_add(pl, &action_hugepages, "reserve", key, need_s,
-		      s.add ? xasprintf("%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: drop caches, %sallocate %llu (nr_hugepages %llu -> %s)%s; up to %u passes while the kernel finds fewer",
-					name, need_s, mem, s.free, s.others, no_compact ? "" : "compact, ", s.add, s.nr, nr, why, HP_PASSES)
-			    : xasprintf("%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: enough, nothing to allocate",
-					name, need_s, mem, s.free, s.others));
+	st = plan_add(
+		pl, &action_hugepages, "reserve", key, need_s,
+		s.add ? xasprintf(
+				"%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: drop caches, %sallocate %llu (nr_hugepages %llu -> %s)%s; up to %u passes while the kernel finds fewer",
+				name, need_s, mem, s.free, s.others, no_compact ? "" : "compact, ", s.add, s.nr, nr,
+				why, HP_PASSES)
+		      : xasprintf(
+				"%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: enough, nothing to allocate",
+				name, need_s, mem, s.free, s.others));
 	st->shared = true;
 	if (s.add) {
 		_cleanup_free_ char *drop = sysfs_path(root, DROP_CACHES), *compact = sysfs_path(root, COMPACT_MEMORY);
@@ -465,8 +481,8 @@ static void make_room(const char *root, unsigned timeout_ms)
 }
 
 /* Gives back a partial allocation: the pool returns to exactly `before`. */
-static int roll_back_partial(const char *root, const struct pool *p, unsigned long long before,
-			     unsigned long long want, unsigned long long got_nr, struct err *e)
+static int roll_back_partial(const char *root, const struct pool *p, unsigned long long before, unsigned long long want,
+			     unsigned long long got_nr, struct err *e)
 {
 	_cleanup_free_ char *name = pool_name(p);
 	unsigned long long free_now = 0, now = 0;
@@ -482,9 +498,11 @@ static int roll_back_partial(const char *root, const struct pool *p, unsigned lo
 		snprintf(back, sizeof(back), "rolled back to nr_hugepages %llu", before);
 	else
 		snprintf(back, sizeof(back), "rollback to %llu FAILED: %.400s", before, re.msg);
-	return err_set(e, -ENOMEM, "%s: asked %llu, got %llu, free %llu (nr_hugepages %llu -> %llu wanted, the kernel reached %llu: not enough contiguous memory even after %u passes of dropping caches and compacting); %s",
-		       name, want - before, got_nr > before ? got_nr - before : 0, free_now, before, want, got_nr,
-		       HP_PASSES, back);
+	return err_set(
+		e, -ENOMEM,
+		"%s: asked %llu, got %llu, free %llu (nr_hugepages %llu -> %llu wanted, the kernel reached %llu: not enough contiguous memory even after %u passes of dropping caches and compacting); %s",
+		name, want - before, got_nr > before ? got_nr - before : 0, free_now, before, want, got_nr, HP_PASSES,
+		back);
 }
 
 static int hp_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
@@ -547,8 +565,9 @@ static int hp_revert(const struct action_ctx *ctx, const struct journal_rec *rec
 		return r;
 	if (now != target) {
 		name = pool_name(&p);
-		return err_set(e, -EBUSY, "%s: nr_hugepages %llu -> %llu, but the kernel still holds %llu (pages in use?)",
-			       name, cur, target, now);
+		return err_set(e, -EBUSY,
+			       "%s: nr_hugepages %llu -> %llu, but the kernel still holds %llu (pages in use?)", name,
+			       cur, target, now);
 	}
 	return 0;
 }

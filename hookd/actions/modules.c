@@ -91,8 +91,7 @@ static char *describe(const char *op, const char *name, enum hkmod_state s)
 		      : xasprintf("load module %s through libkmod; unloaded again on release", name);
 }
 
-static int plan_one(const struct action_ctx *ctx, const char *op, const char *name, struct plan *p,
-		    struct err *e)
+static int plan_one(const struct action_ctx *ctx, const char *op, const char *name, struct plan *p, struct err *e)
 {
 	const char *root = ctx->conf->root;
 	enum hkmod_state s = hkmod_state(root, name);
@@ -111,8 +110,7 @@ static int plan_one(const struct action_ctx *ctx, const char *op, const char *na
 	return 0;
 }
 
-static int modules_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
-			struct err *e)
+static int modules_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p, struct err *e)
 {
 	const struct modules_conf *c = data;
 	int r = 0;
@@ -154,11 +152,11 @@ static int modules_apply(const struct action_ctx *ctx, const struct step *st, co
 
 	if (now == HKMOD_BUILTIN || (unload && now == HKMOD_ABSENT) || (!unload && now == HKMOD_LOADED))
 		return 0;
-	r = shared_baseline(ctx, action_modules.name, st->target, saved && saved[0] ? saved : hkmod_state_name(now), &base, e);
+	r = shared_baseline(ctx, action_modules.name, st->target, saved && saved[0] ? saved : hkmod_state_name(now),
+			    &base, e);
 	if (r < 0)
 		return r;
-	return unload ? do_unload(ctx, st->target, e)
-		      : hkmod_load_module(root, st->target, ctx->conf->timeout_ms, e);
+	return unload ? do_unload(ctx, st->target, e) : hkmod_load_module(root, st->target, ctx->conf->timeout_ms, e);
 }
 
 /* Back to the state the first VM found, unless another VM still holds the module. */
@@ -171,7 +169,8 @@ static int modules_revert(const struct action_ctx *ctx, const struct journal_rec
 
 	if (shared_held_by_others(ctx, "modules", rec->target))
 		return 0;
-	r = shared_baseline(ctx, action_modules.name, rec->target, rec->saved[0] ? rec->saved : hkmod_state_name(now), &base, e);
+	r = shared_baseline(ctx, action_modules.name, rec->target, rec->saved[0] ? rec->saved : hkmod_state_name(now),
+			    &base, e);
 	if (r < 0)
 		return r;
 	if (hkmod_state_parse(base, &want) < 0)

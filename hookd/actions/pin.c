@@ -87,11 +87,11 @@ static void host_cpus(const char *root, const struct pin_conf *c, const struct c
 /* ---- the map ---- */
 
 struct pin_map {
-	unsigned n;             /* vCPUs */
-	struct cpuset *vcpu;    /* n sets; empty: leave that vCPU alone */
+	unsigned n;          /* vCPUs */
+	struct cpuset *vcpu; /* n sets; empty: leave that vCPU alone */
 	bool has_emulator;
 	struct cpuset emulator;
-	char *how;              /* one line: how the map was made */
+	char *how; /* one line: how the map was made */
 };
 
 static void map_free(struct pin_map *m)
@@ -103,7 +103,7 @@ static void map_free(struct pin_map *m)
 struct domain_cpus {
 	struct cpuset cpus; /* still free in this domain */
 	char *what;
-	bool preferred;     /* on a node of <numatune> */
+	bool preferred; /* on a node of <numatune> */
 };
 
 static int cmp_domain(const void *a, const void *b, void *arg)
@@ -121,8 +121,8 @@ static int cmp_domain(const void *a, const void *b, void *arg)
 }
 
 /* Splits the free CPUs into L3/NUMA domains, best first. */
-static size_t split_domains(const char *root, const struct domain *dom, const struct cpuset *free_cpus,
-			    unsigned need, struct domain_cpus **out)
+static size_t split_domains(const char *root, const struct domain *dom, const struct cpuset *free_cpus, unsigned need,
+			    struct domain_cpus **out)
 {
 	struct cpuset left = *free_cpus;
 	struct domain_cpus *v = NULL;
@@ -134,7 +134,8 @@ static size_t split_domains(const char *root, const struct domain *dom, const st
 		cputopo_domain(root, cpuset_first(&left), &d.cpus, &d.what);
 		cpuset_and(&d.cpus, &left);
 		cpuset_andnot(&left, &d.cpus);
-		d.preferred = dom->has_numatune && cputopo_cpu_on_nodes(root, cpuset_first(&d.cpus), &dom->numatune_nodes);
+		d.preferred =
+			dom->has_numatune && cputopo_cpu_on_nodes(root, cpuset_first(&d.cpus), &dom->numatune_nodes);
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = d;
 	}
@@ -167,8 +168,8 @@ static void fill_domain(const char *root, const struct cpuset *cpus, struct pin_
 	}
 }
 
-static int map_auto(const char *root, const struct domain *dom, const struct cpuset *online,
-		    const struct cpuset *host, struct pin_map *m, struct err *e)
+static int map_auto(const char *root, const struct domain *dom, const struct cpuset *online, const struct cpuset *host,
+		    struct pin_map *m, struct err *e)
 {
 	struct cpuset free_cpus = *online;
 	struct domain_cpus *doms;
@@ -178,9 +179,10 @@ static int map_auto(const char *root, const struct domain *dom, const struct cpu
 
 	cpuset_andnot(&free_cpus, host);
 	if (m->n > cpuset_count(&free_cpus))
-		return err_set(e, -EINVAL,
-			       "the VM has %u vCPUs but only %u CPUs are left for it (online %s, host keeps %s): lower <vcpu> or the host set",
-			       m->n, cpuset_count(&free_cpus), on, h);
+		return err_set(
+			e, -EINVAL,
+			"the VM has %u vCPUs but only %u CPUs are left for it (online %s, host keeps %s): lower <vcpu> or the host set",
+			m->n, cpuset_count(&free_cpus), on, h);
 	n = split_domains(root, dom, &free_cpus, m->n, &doms);
 	for (size_t i = 0; i < n; i++) {
 		if (next < m->n)
@@ -211,7 +213,8 @@ static int map_xml(const struct domain *dom, const struct cpuset *online, struct
 		if (!cpuset_subset(&p->cpus, online)) {
 			_cleanup_free_ char *s = cpuset_to_list(&p->cpus);
 
-			return err_set(e, -EINVAL, "<vcpupin vcpu='%u' cpuset='%s'>: not all of these CPUs are online (online: %s)",
+			return err_set(e, -EINVAL,
+				       "<vcpupin vcpu='%u' cpuset='%s'>: not all of these CPUs are online (online: %s)",
 				       p->vcpu, s, on);
 		}
 		m->vcpu[p->vcpu] = p->cpus;
@@ -353,14 +356,17 @@ static int qemu_pid(const struct action_ctx *ctx, unsigned *pid, struct err *e)
 	int r = sysfs_read(ctx->conf->root, pf, &v);
 
 	if (r < 0)
-		return err_set(e, -ESRCH, "QEMU of VM '%s' not found: cannot read libvirt's pid file %s%s: %s (is the VM running?)",
-			       ctx->vm, ctx->conf->root, pf, strerror(-r));
+		return err_set(
+			e, -ESRCH,
+			"QEMU of VM '%s' not found: cannot read libvirt's pid file %s%s: %s (is the VM running?)",
+			ctx->vm, ctx->conf->root, pf, strerror(-r));
 	if (parse_uint(strstrip(v), &n) < 0 || n == 0 || n > 4194304)
 		return err_set(e, -EINVAL, "%s%s: not a pid: '%s'", ctx->conf->root, pf, v);
 	proc = xasprintf("/proc/%llu/task", n);
 	if (!sysfs_exists(ctx->conf->root, proc))
-		return err_set(e, -ESRCH, "QEMU of VM '%s' not found: pid %llu from %s%s is not running (stale pid file)",
-			       ctx->vm, n, ctx->conf->root, pf);
+		return err_set(e, -ESRCH,
+			       "QEMU of VM '%s' not found: pid %llu from %s%s is not running (stale pid file)", ctx->vm,
+			       n, ctx->conf->root, pf);
 	*pid = (unsigned)n;
 	return 0;
 }
@@ -420,8 +426,7 @@ static void plan_thread(const char *root, unsigned pid, const struct qthread *t,
 			   t->vcpu >= 0 ? "vCPU" : "emulator", t->tid, t->comm, pid, was, want));
 }
 
-static int pin_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
-		    struct err *e)
+static int pin_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p, struct err *e)
 {
 	const struct pin_conf *c = data;
 	struct pin_map m;
@@ -442,8 +447,8 @@ static int pin_plan(const struct action_ctx *ctx, const void *data, enum phase p
 		if (q < 0 && !ctx->describe)
 			r = err_set(e, q, "%s", qe.msg);
 		/* The dry run still shows the map (and its <cputune>) before the VM runs. */
-		_cleanup_free_ char *note = q < 0 ? xasprintf("\n       (%s; its threads are found at 'started')", qe.msg)
-						  : xstrdup("");
+		_cleanup_free_ char *note =
+			q < 0 ? xasprintf("\n       (%s; its threads are found at 'started')", qe.msg) : xstrdup("");
 		if (r == 0) {
 			_cleanup_free_ char *value = map_value(&m);
 
@@ -452,7 +457,9 @@ static int pin_plan(const struct action_ctx *ctx, const void *data, enum phase p
 	}
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const struct cpuset *want = th[i].vcpu < 0 ? (m.has_emulator ? &m.emulator : NULL)
-			: (unsigned)th[i].vcpu < m.n && !cpuset_empty(&m.vcpu[th[i].vcpu]) ? &m.vcpu[th[i].vcpu] : NULL;
+					    : (unsigned)th[i].vcpu < m.n && !cpuset_empty(&m.vcpu[th[i].vcpu])
+						    ? &m.vcpu[th[i].vcpu]
+						    : NULL;
 
 		if (want)
 			plan_thread(ctx->conf->root, pid, &th[i], want, p);
@@ -501,8 +508,10 @@ static int set_affinity(const struct action_ctx *ctx, unsigned pid, unsigned tid
 	if (cpuset_parse(list, &want) < 0)
 		return err_set(e, -EINVAL, "thread %u: bad CPU list '%s'", tid, list);
 	if (!sysfs_kernel_calls_allowed(root))
-		return err_set(e, -EPERM, "thread %u: refusing sched_setaffinity for root %s (a simulated root the test simulator does not serve)",
-			       tid, root);
+		return err_set(
+			e, -EPERM,
+			"thread %u: refusing sched_setaffinity for root %s (a simulated root the test simulator does not serve)",
+			tid, root);
 	set = CPU_ALLOC(CPUSET_MAX);
 	CPU_ZERO_S(size, set);
 	for (unsigned c = 0; c < CPUSET_MAX; c++)
@@ -513,14 +522,17 @@ static int set_affinity(const struct action_ctx *ctx, unsigned pid, unsigned tid
 	if (r == -ESRCH)
 		return err_set(e, r, "QEMU thread %u (pid %u) is gone", tid, pid);
 	if (r < 0)
-		return err_set(e, r, "QEMU thread %u (pid %u): sched_setaffinity(%s): %s (outside the VM's cgroup cpuset?)",
+		return err_set(e, r,
+			       "QEMU thread %u (pid %u): sched_setaffinity(%s): %s (outside the VM's cgroup cpuset?)",
 			       tid, pid, list, strerror(-r));
 	r = thread_affinity(root, pid, tid, &got);
 	if (r == 0 && !cpuset_equal(&got, &want)) {
 		_cleanup_free_ char *s = cpuset_to_list(&got);
 
-		return err_set(e, -EIO, "QEMU thread %u (pid %u): asked for CPUs %s, the kernel allows %s (a cgroup cpuset limits it?)",
-			       tid, pid, list, s);
+		return err_set(
+			e, -EIO,
+			"QEMU thread %u (pid %u): asked for CPUs %s, the kernel allows %s (a cgroup cpuset limits it?)",
+			tid, pid, list, s);
 	}
 	return 0;
 }

@@ -94,9 +94,10 @@ static int find_systemctl(const struct action_ctx *ctx, char **path, struct err 
 	const char *env_path = getenv("PATH");
 
 	if (!sysfs_kernel_calls_allowed(ctx->conf->root))
-		return err_set(e, -EPERM,
-			       "refusing to run systemctl with root = %s: systemd units belong to this machine (hookd acts on them only with root = /)",
-			       ctx->conf->root);
+		return err_set(
+			e, -EPERM,
+			"refusing to run systemctl with root = %s: systemd units belong to this machine (hookd acts on them only with root = /)",
+			ctx->conf->root);
 	if (spawn_find_program("systemctl", env_path, path) < 0)
 		return err_set(e, -ENOENT, "systemctl not found in PATH (%s): [service] needs systemd",
 			       env_path ? env_path : "unset");
@@ -148,8 +149,7 @@ static int unit_active(const struct action_ctx *ctx, const char *unit, bool *act
 	return 0;
 }
 
-static int service_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
-			struct err *e)
+static int service_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p, struct err *e)
 {
 	const struct service_conf *c = data;
 	_cleanup_free_ char *prog = NULL;
@@ -168,8 +168,9 @@ static int service_plan(const struct action_ctx *ctx, const void *data, enum pha
 		if (ctx->describe && (r = unit_active(ctx, u, &active, e)) < 0)
 			break;
 		if (!ctx->describe)
-			desc = xasprintf("%s: if running (`%s is-active --quiet %s`), `%s stop %s` (up to %u ms); on release `%s start %s` only if it was running",
-					 u, prog, u, prog, u, t, prog, u);
+			desc = xasprintf(
+				"%s: if running (`%s is-active --quiet %s`), `%s stop %s` (up to %u ms); on release `%s start %s` only if it was running",
+				u, prog, u, prog, u, t, prog, u);
 		else if (active)
 			desc = xasprintf("%s is running: `%s stop %s` (up to %u ms); on release `%s start %s`", u, prog,
 					 u, t, prog, u);
@@ -190,7 +191,8 @@ static int service_observe(const struct action_ctx *ctx, const struct step *st, 
 	if (r < 0)
 		return r;
 	/* No other VM holds it: what it is now is the baseline (a stale one from a lost journal goes). */
-	if (!shared_held_by_others(ctx, "service", st->target) && (r = shared_baseline_drop(ctx, action_service.name, st->target, e)) < 0)
+	if (!shared_held_by_others(ctx, "service", st->target) &&
+	    (r = shared_baseline_drop(ctx, action_service.name, st->target, e)) < 0)
 		return r;
 	r = shared_baseline(ctx, action_service.name, st->target, active ? "active" : "inactive", &base, e);
 	if (r < 0)
@@ -215,8 +217,10 @@ static int service_apply(const struct action_ctx *ctx, const struct step *st, co
 	spawn_result_free(&res);
 	r = unit_active(ctx, st->target, &active, e);
 	if (r == 0 && active)
-		r = err_set(e, -EBUSY, "%s is active again after `systemctl stop` (restarted by a dependency, a socket or Restart=?)",
-			    st->target);
+		r = err_set(
+			e, -EBUSY,
+			"%s is active again after `systemctl stop` (restarted by a dependency, a socket or Restart=?)",
+			st->target);
 	return r;
 }
 

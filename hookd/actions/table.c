@@ -13,15 +13,9 @@ extern const struct action_ops action_cpus;
 extern const struct action_ops action_pin;
 
 const struct action_ops *const action_table[] = {
-	&action_vfio,
-	&action_modules,
-	&action_console,
-	&action_service,
-	&action_exec,
-	&action_hugepages,
-	&action_cpus,
-	&action_pin,
-	NULL,
+	&action_vfio,    &action_modules, &action_console,
+	&action_service, &action_exec,    &action_hugepages,
+	&action_cpus,    &action_pin,     NULL,
 };
 
 const struct action_ops *action_find_in(const struct action_ops *const *table, const char *name)

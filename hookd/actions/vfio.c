@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <string.h>
 
-#include "iommu.h"
 #include "hostdeps.h"
+#include "iommu.h"
+#include "journal.h"
 #include "kmod.h"
 #include "pci.h"
 #include "plan.h"
 #include "sysfs.h"
-#include "journal.h"
 
 extern const struct action_ops action_vfio;
 
@@ -22,8 +22,8 @@ struct vfio_conf {
 	struct pciaddr *devices;
 	size_t n_devices;
 	bool companions;
-	bool force_all;           /* force = yes: take every device even if the host depends on it */
-	struct pciaddr *force;    /* force = ADDR...: those devices only */
+	bool force_all;        /* force = yes: take every device even if the host depends on it */
+	struct pciaddr *force; /* force = ADDR...: those devices only */
 	size_t n_force;
 };
 
@@ -52,7 +52,8 @@ static int parse_addrs(const char *value, struct pciaddr **v, size_t *n, struct 
 		struct pciaddr a;
 
 		if (pciaddr_parse(items.v[i], &a) < 0)
-			return err_set(e, -EINVAL, "'%s' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)",
+			return err_set(e, -EINVAL,
+				       "'%s' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)",
 				       items.v[i]);
 		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
 		(*v)[(*n)++] = a;
@@ -156,8 +157,10 @@ static int check_group(const struct action_ctx *ctx, const struct pciaddr *a, co
 	int r = hpci_iommu_group(ctx->conf->root, a, &group);
 
 	if (r == -ENOENT)
-		return err_set(e, -ENODEV, "%s has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on, and VT-d/AMD-Vi in the firmware)",
-			       pciaddr_format(a, buf));
+		return err_set(
+			e, -ENODEV,
+			"%s has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on, and VT-d/AMD-Vi in the firmware)",
+			pciaddr_format(a, buf));
 	if (r < 0)
 		return err_set(e, r, "%s: cannot read its IOMMU group: %s", pciaddr_format(a, buf), strerror(-r));
 	r = iommu_group_judge(ctx->conf->root, group, devs->v, devs->n, ctx->others, ctx->n_others, &v, e);
@@ -165,15 +168,17 @@ static int check_group(const struct action_ctx *ctx, const struct pciaddr *a, co
 		return r;
 	m = iommu_first_blocker(&v);
 	if (m && m->state == IOMMU_MEMBER_OTHER_VM)
-		r = err_set(e, -EBUSY,
-			    "IOMMU group %u of %s is not viable: %s is held by VM '%s' (an IOMMU group goes to one VM at a time); stop that VM first",
-			    group, pciaddr_format(a, buf), pciaddr_format(&m->addr, mbuf), m->held_by);
+		r = err_set(
+			e, -EBUSY,
+			"IOMMU group %u of %s is not viable: %s is held by VM '%s' (an IOMMU group goes to one VM at a time); stop that VM first",
+			group, pciaddr_format(a, buf), pciaddr_format(&m->addr, mbuf), m->held_by);
 	else if (m) {
 		_cleanup_free_ char *name = hpci_name(ctx->conf->root, &m->addr);
 
-		r = err_set(e, -EBUSY,
-			    "IOMMU group %u of %s is not viable: %s %s is bound to %s and is not passed to this VM; add it to devices= (or pass the whole group)",
-			    group, pciaddr_format(a, buf), pciaddr_format(&m->addr, mbuf), name, m->driver);
+		r = err_set(
+			e, -EBUSY,
+			"IOMMU group %u of %s is not viable: %s %s is bound to %s and is not passed to this VM; add it to devices= (or pass the whole group)",
+			group, pciaddr_format(a, buf), pciaddr_format(&m->addr, mbuf), name, m->driver);
 	}
 	iommu_verdict_free(&v);
 	return r;
@@ -195,7 +200,8 @@ static void plan_bind(const struct action_ctx *ctx, const struct pciaddr *a, str
 		return;
 	}
 	st = plan_add(p, &action_vfio, "bind", buf, VFIO_DRIVER,
-		      xasprintf("%s%s%s: %s -> %s", buf, name[0] ? " " : "", name, drv ? drv : "(no driver)", VFIO_DRIVER));
+		      xasprintf("%s%s%s: %s -> %s", buf, name[0] ? " " : "", name, drv ? drv : "(no driver)",
+				VFIO_DRIVER));
 	ovr = sysfs_path(root, "/sys/bus/pci/devices/%s/driver_override", buf);
 	step_add_write(st, ovr, VFIO_DRIVER);
 	if (drv) {
@@ -227,12 +233,13 @@ static int check_host_needs(const struct action_ctx *ctx, const struct vfio_conf
 	if (!why)
 		return 0;
 	pciaddr_format(a, buf);
-	return err_set(e, -EBUSY, "%s is in use by the host: %s; pass another device, or set force = %s in [vfio] if the host can do without it",
-		       buf, why, buf);
+	return err_set(
+		e, -EBUSY,
+		"%s is in use by the host: %s; pass another device, or set force = %s in [vfio] if the host can do without it",
+		buf, why, buf);
 }
 
-static int vfio_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p,
-		     struct err *e)
+static int vfio_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p, struct err *e)
 {
 	const struct vfio_conf *c = data;
 	struct addr_list devs = { 0 };
@@ -303,8 +310,10 @@ static int unbind(const struct action_ctx *ctx, const char *dev, const char *drv
 	int r = sysfs_write_bounded(ctx->conf->root, path, dev, t);
 
 	if (r == -ETIMEDOUT)
-		return err_set(e, r, "%s: driver %s did not let go of the device within %u ms (a process may hold it open: check `fuser -v /dev/dri/* /dev/nvidia*`); the unbind was abandoned",
-			       dev, drv, t);
+		return err_set(
+			e, r,
+			"%s: driver %s did not let go of the device within %u ms (a process may hold it open: check `fuser -v /dev/dri/* /dev/nvidia*`); the unbind was abandoned",
+			dev, drv, t);
 	if (r < 0 && r != -ENODEV)
 		return err_set(e, r, "%s: unbind from %s failed: %s", dev, drv, strerror(-r));
 	(void)pciaddr_parse(dev, &w.addr);
@@ -343,7 +352,8 @@ static int vfio_apply(const struct action_ctx *ctx, const struct step *st, const
 		_cleanup_free_ char *now = NULL;
 
 		(void)hpci_driver(root, &w.addr, &now);
-		return err_set(e, -EIO, "%s: not bound to %s after drivers_probe (now: %s); is vfio-pci usable on this kernel?",
+		return err_set(e, -EIO,
+			       "%s: not bound to %s after drivers_probe (now: %s); is vfio-pci usable on this kernel?",
 			       st->target, VFIO_DRIVER, now ? now : "no driver");
 	}
 	return 0;

@@ -35,27 +35,35 @@ struct sim_drv {
 
 /* The "gpu" preset: a contract other tests rely on; change only with them. */
 static const struct sim_dev gpu_devs[] = {
-	{"0000:00:00.0", "pci0000:00", 0x8086, 0x29c0, 0x060000, 0x8086, 0x5044, 0x02, 0, NULL, NULL, false, false},
-	{"0000:00:01.0", "pci0000:00", 0x8086, 0x1901, 0x060400, 0x0000, 0x0000, 0x07, 1, "pcieport", "pcieport", false, false},
-	{"0000:01:00.0", "pci0000:00/0000:00:01.0", 0x10de, 0x2204, 0x030000, 0x1458, 0x403b, 0xa1, 2, "nvidia", "nvidia", true, true},
-	{"0000:01:00.1", "pci0000:00/0000:00:01.0", 0x10de, 0x1aef, 0x040300, 0x1458, 0x403b, 0xa1, 2, "snd_hda_intel", "snd_hda_intel", false, true},
-	{"0000:02:00.0", "pci0000:00", 0x8086, 0x10d3, 0x020000, 0x8086, 0xa01f, 0x00, 3, "e1000e", "e1000e", false, false},
-	{"0000:03:00.0", "pci0000:00", 0x1912, 0x0014, 0x0c0330, 0x1912, 0x0014, 0x03, 4, "xhci_hcd", "xhci_hcd", false, false},
-	{"0000:04:00.0", "pci0000:00", 0x8086, 0x2922, 0x010601, 0x8086, 0x2922, 0x02, 4, "ahci", "ahci", false, false},
-	{"0000:05:00.0", "pci0000:00", 0x1002, 0x73bf, 0x030000, 0x1002, 0x0e3a, 0xc1, 5, "vfio-pci", "amdgpu", false, true},
-	{"0000:05:00.1", "pci0000:00", 0x1002, 0xab28, 0x040300, 0x1002, 0xab28, 0x00, 5, "vfio-pci", "snd_hda_intel", false, true},
+	{ "0000:00:00.0", "pci0000:00", 0x8086, 0x29c0, 0x060000, 0x8086, 0x5044, 0x02, 0, NULL, NULL, false, false },
+	{ "0000:00:01.0", "pci0000:00", 0x8086, 0x1901, 0x060400, 0x0000, 0x0000, 0x07, 1, "pcieport", "pcieport",
+	  false, false },
+	{ "0000:01:00.0", "pci0000:00/0000:00:01.0", 0x10de, 0x2204, 0x030000, 0x1458, 0x403b, 0xa1, 2, "nvidia",
+	  "nvidia", true, true },
+	{ "0000:01:00.1", "pci0000:00/0000:00:01.0", 0x10de, 0x1aef, 0x040300, 0x1458, 0x403b, 0xa1, 2, "snd_hda_intel",
+	  "snd_hda_intel", false, true },
+	{ "0000:02:00.0", "pci0000:00", 0x8086, 0x10d3, 0x020000, 0x8086, 0xa01f, 0x00, 3, "e1000e", "e1000e", false,
+	  false },
+	{ "0000:03:00.0", "pci0000:00", 0x1912, 0x0014, 0x0c0330, 0x1912, 0x0014, 0x03, 4, "xhci_hcd", "xhci_hcd",
+	  false, false },
+	{ "0000:04:00.0", "pci0000:00", 0x8086, 0x2922, 0x010601, 0x8086, 0x2922, 0x02, 4, "ahci", "ahci", false,
+	  false },
+	{ "0000:05:00.0", "pci0000:00", 0x1002, 0x73bf, 0x030000, 0x1002, 0x0e3a, 0xc1, 5, "vfio-pci", "amdgpu", false,
+	  true },
+	{ "0000:05:00.1", "pci0000:00", 0x1002, 0xab28, 0x040300, 0x1002, 0xab28, 0x00, 5, "vfio-pci", "snd_hda_intel",
+	  false, true },
 };
 
 static const struct sim_drv gpu_drvs[] = {
-	{"pcieport", NULL},           {"nvidia", "nvidia"},  {"snd_hda_intel", "snd_hda_intel"},
-	{"e1000e", "e1000e"},         {"xhci_hcd", "xhci_pci"}, {"ahci", "ahci"},
-	{"vfio-pci", "vfio_pci"},     {"pci-stub", "pci_stub"}, {"amdgpu", "amdgpu"},
+	{ "pcieport", NULL },       { "nvidia", "nvidia" },     { "snd_hda_intel", "snd_hda_intel" },
+	{ "e1000e", "e1000e" },     { "xhci_hcd", "xhci_pci" }, { "ahci", "ahci" },
+	{ "vfio-pci", "vfio_pci" }, { "pci-stub", "pci_stub" }, { "amdgpu", "amdgpu" },
 };
 
 /* Loaded modules; holders are "module:holder" pairs below. */
-static const char *gpu_modules[] = {"nvidia", "snd_hda_intel", "e1000e", "xhci_pci", "ahci", "amdgpu",
-				    "vfio_pci", "vfio", "vfio_iommu_type1", "pci_stub"};
-static const char *gpu_holders[][2] = {{"vfio", "vfio_pci"}, {"vfio", "vfio_iommu_type1"}};
+static const char *gpu_modules[] = { "nvidia", "snd_hda_intel", "e1000e", "xhci_pci",         "ahci",
+				     "amdgpu", "vfio_pci",      "vfio",   "vfio_iommu_type1", "pci_stub" };
+static const char *gpu_holders[][2] = { { "vfio", "vfio_pci" }, { "vfio", "vfio_iommu_type1" } };
 
 static const char *root;
 
@@ -120,7 +128,7 @@ static void make_device(const struct sim_dev *d, int irq)
 	fx_put(fx_path("sys/%s/irq", rel), 0444, "%d\n", irq);
 	fx_put(fx_path("sys/%s/numa_node", rel), 0644, "-1\n");
 	fx_put(fx_path("sys/%s/modalias", rel), 0444, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n", d->vendor,
-	     d->device, d->subvendor, d->subdevice, d->class >> 16, (d->class >> 8) & 0xff, d->class & 0xff);
+	       d->device, d->subvendor, d->subdevice, d->class >> 16, (d->class >> 8) & 0xff, d->class & 0xff);
 	if ((d->class >> 8) == 0x0300)
 		fx_put(fx_path("sys/%s/boot_vga", rel), 0444, "%d\n", d->boot_vga ? 1 : 0);
 	fx_put(fx_path("sys/%s/driver_override", rel), 0644, "(null)\n");
@@ -160,7 +168,7 @@ static void make_device(const struct sim_dev *d, int irq)
 static void make_driver(const struct sim_drv *drv)
 {
 	fx_mkdirs(fx_path("sys/bus/pci/drivers/%s", drv->name));
-	static const char *files[] = {"bind", "unbind", "new_id", "remove_id", "uevent"};
+	static const char *files[] = { "bind", "unbind", "new_id", "remove_id", "uevent" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		fx_put(fx_path("sys/bus/pci/drivers/%s/%s", drv->name, files[i]), 0200, "%s", "");
 	if (drv->module) {

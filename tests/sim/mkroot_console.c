@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 	fx_put(fx_path("sys/devices/platform/%s/driver_override", fb), 0644, "(null)\n");
 	fx_link("../../../bus/platform/drivers/efi-framebuffer", fx_path("sys/devices/platform/%s/driver", fb));
 	fx_link("../../../devices/platform/efi-framebuffer.0", fx_path("sys/bus/platform/devices/%s", fb));
-	fx_link("../../../../devices/platform/efi-framebuffer.0", fx_path("sys/bus/platform/drivers/efi-framebuffer/%s", fb));
+	fx_link("../../../../devices/platform/efi-framebuffer.0",
+		fx_path("sys/bus/platform/drivers/efi-framebuffer/%s", fb));
 	return 0;
 }

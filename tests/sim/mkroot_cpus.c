@@ -37,7 +37,8 @@ static void make_cpus(void)
 		CPUF("cache/index3/level", "3\n");
 		CPUF("node0/cpulist", "0-%d\n", NCPU - 1); /* stands for the cpuN/node0 link */
 		CPUF("cpufreq/scaling_driver", "acpi-cpufreq\n");
-		CPUF("cpufreq/scaling_available_governors", "conservative ondemand userspace powersave performance schedutil\n");
+		CPUF("cpufreq/scaling_available_governors",
+		     "conservative ondemand userspace powersave performance schedutil\n");
 		/* CPU 3 differs, so a restore that writes one value everywhere is caught */
 		CPUF("cpufreq/scaling_governor", "%s\n", c == 3 ? "ondemand" : "schedutil");
 #undef CPUF
@@ -48,28 +49,36 @@ static void make_cpus(void)
 
 static void make_cgroups(bool cpuset, bool populated)
 {
-	const char *slices[] = {"system.slice", "user.slice", "init.scope"};
-	const char *orig[] = {"", "0-7", ""}; /* user.slice had AllowedCPUs= set by the admin */
+	const char *slices[] = { "system.slice", "user.slice", "init.scope" };
+	const char *orig[] = { "", "0-7", "" }; /* user.slice had AllowedCPUs= set by the admin */
 	fx_put(fx_path("sys/fs/cgroup/cgroup.controllers"), 0644, "cpuset cpu io memory hugetlb pids rdma misc\n");
-	fx_put(fx_path("sys/fs/cgroup/cgroup.subtree_control"), 0644, "%s\n", cpuset ? "cpuset cpu io memory pids" : "cpu io memory pids");
+	fx_put(fx_path("sys/fs/cgroup/cgroup.subtree_control"), 0644, "%s\n",
+	       cpuset ? "cpuset cpu io memory pids" : "cpu io memory pids");
 	fx_put(fx_path("sys/fs/cgroup/cpuset.cpus.effective"), 0644, "0-%d\n", NCPU - 1);
 	fx_put(fx_path("sys/fs/cgroup/cgroup.procs"), 0644, "%s", populated ? "" : "1\n");
 	for (size_t i = 0; i < sizeof(slices) / sizeof(slices[0]); i++) {
-		fx_put(fx_path("sys/fs/cgroup/%s/cgroup.controllers", slices[i]), 0644, "%s\n", cpuset ? "cpuset cpu io memory pids" : "cpu io memory pids");
+		fx_put(fx_path("sys/fs/cgroup/%s/cgroup.controllers", slices[i]), 0644, "%s\n",
+		       cpuset ? "cpuset cpu io memory pids" : "cpu io memory pids");
 		fx_put(fx_path("sys/fs/cgroup/%s/cgroup.subtree_control", slices[i]), 0644, "\n");
-		fx_put(fx_path("sys/fs/cgroup/%s/cgroup.procs", slices[i]), 0644, "%s", populated && strcmp(slices[i], "init.scope") == 0 ? "1\n" : "");
+		fx_put(fx_path("sys/fs/cgroup/%s/cgroup.procs", slices[i]), 0644, "%s",
+		       populated && strcmp(slices[i], "init.scope") == 0 ? "1\n" : "");
 		if (!cpuset)
 			continue;
 		fx_put(fx_path("sys/fs/cgroup/%s/cpuset.cpus", slices[i]), 0644, "%s\n", orig[i]);
-		fx_put(fx_path("sys/fs/cgroup/%s/cpuset.cpus.effective", slices[i]), 0644, "%s\n", orig[i][0] ? orig[i] : "0-7");
+		fx_put(fx_path("sys/fs/cgroup/%s/cpuset.cpus.effective", slices[i]), 0644, "%s\n",
+		       orig[i][0] ? orig[i] : "0-7");
 	}
 }
 
 static void make_irqs(void)
 {
-	static const struct { int irq; const char *list, *mask; bool managed; } irqs[] = {
-		{0, "0", "01", false}, {1, "0-7", "ff", false}, {9, "0-7", "ff", false},
-		{16, "0-3", "0f", false}, {24, "5", "20", false}, {25, "2", "04", true},
+	static const struct {
+		int irq;
+		const char *list, *mask;
+		bool managed;
+	} irqs[] = {
+		{ 0, "0", "01", false },    { 1, "0-7", "ff", false }, { 9, "0-7", "ff", false },
+		{ 16, "0-3", "0f", false }, { 24, "5", "20", false },  { 25, "2", "04", true },
 	};
 	fx_put(fx_path("proc/irq/default_smp_affinity"), 0644, "ff\n");
 	for (size_t i = 0; i < sizeof(irqs) / sizeof(irqs[0]); i++) {

@@ -106,7 +106,9 @@ static void make_config(const char *addr, bool flr)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .cpu = "intel", .cmdline = "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet intel_iommu=on", .hook = "ours" };
+	struct opts o = { .cpu = "intel",
+			  .cmdline = "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet intel_iommu=on",
+			  .hook = "ours" };
 
 	fx_init("sim-mkroot-doctor", NULL);
 	if (argc < 2)

@@ -61,19 +61,19 @@ static void make_proc(bool idle)
 	fx_put(fx_path("proc/self/mountinfo"), 0444,
 	       "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
 	       "23 1 0:22 / /sys rw,nosuid - sysfs sysfs rw\n%s",
-	       idle ? "" :
-		      "24 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
+	       idle ? ""
+		    : "24 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
 		      "25 24 254:0 / /home rw,relatime shared:2 - ext4 /dev/mapper/vg-home rw\n");
 	fx_put(fx_path("proc/swaps"), 0444, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n%s",
 	       idle ? "" : "/dev/sda2                               partition\t2097148\t\t0\t\t-2\n");
 	fx_put(fx_path("proc/net/route"), 0444,
 	       "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n%s",
-	       idle ? "" :
-		      "eno1\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+	       idle ? ""
+		    : "eno1\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
 		      "eno1\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n");
 	fx_put(fx_path("proc/net/ipv6_route"), 0444, "%s",
-	       idle ? "" :
-		      "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003     eno1\n");
+	       idle ? ""
+		    : "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003     eno1\n");
 	fx_put(fx_path("proc/net/if_inet6"), 0444, "00000000000000000000000000000001 01 80 10 80       lo\n%s",
 	       idle ? "" : "20010db8000000000000000000000010 02 40 00 00     eno1\n");
 }
@@ -94,7 +94,8 @@ int main(int argc, char **argv)
 
 			if (!colon)
 				fx_die("--unit PID:UNIT, not %s", v);
-			fx_put(fx_path("proc/%.*s/cgroup", (int)(colon - v), v), 0444, "0::/system.slice/%s\n", colon + 1);
+			fx_put(fx_path("proc/%.*s/cgroup", (int)(colon - v), v), 0444, "0::/system.slice/%s\n",
+			       colon + 1);
 		} else {
 			fx_die("unknown option %s", argv[i]);
 		}

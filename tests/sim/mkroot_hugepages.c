@@ -28,7 +28,7 @@ struct pool {
 static void usage(void)
 {
 	fx_die("usage: sim-mkroot-hugepages DIR [--nodes N] [--memtotal KIB] [--default KB] "
-	    "[--pool KB:NODE:CAPACITY[:FRAGMENTED[:NR[:USED]]]]...");
+	       "[--pool KB:NODE:CAPACITY[:FRAGMENTED[:NR[:USED]]]]...");
 }
 
 static struct pool *find(struct pool *p, int n, unsigned long long kb, int node)
@@ -73,8 +73,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--pool") && i + 1 < argc && n < MAX_POOLS) {
 			struct pool *p = &pools[n++];
 			*p = (struct pool){ 0 };
-			if (sscanf(argv[++i], "%llu:%d:%llu:%llu:%llu:%llu", &p->kb, &p->node, &p->cap, &p->frag, &p->nr,
-				   &p->used) < 3 || p->used > p->nr || p->nr > p->cap)
+			if (sscanf(argv[++i], "%llu:%d:%llu:%llu:%llu:%llu", &p->kb, &p->node, &p->cap, &p->frag,
+				   &p->nr, &p->used) < 3 ||
+			    p->used > p->nr || p->nr > p->cap)
 				fx_die("bad --pool %s", argv[i]);
 		} else if (argv[i][0] != '-' && !root)
 			root = argv[i];
@@ -85,8 +86,10 @@ int main(int argc, char **argv)
 		usage();
 	fx_init("sim-mkroot-hugepages", root);
 	if (n == 0) {
-		static const struct pool defaults[] = { { 2048, 4096, 0, 0, 0, 0 }, { 2048, 4096, 0, 0, 0, 1 },
-							{ 1048576, 4, 0, 0, 0, 0 }, { 1048576, 4, 0, 0, 0, 1 } };
+		static const struct pool defaults[] = { { 2048, 4096, 0, 0, 0, 0 },
+							{ 2048, 4096, 0, 0, 0, 1 },
+							{ 1048576, 4, 0, 0, 0, 0 },
+							{ 1048576, 4, 0, 0, 0, 1 } };
 		for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 			if (defaults[i].node < nodes)
 				pools[n++] = defaults[i];
@@ -102,9 +105,9 @@ int main(int argc, char **argv)
 	}
 
 	fx_put(fx_path("proc/meminfo"), 0444,
-	    "MemTotal:       %llu kB\nMemFree:        %llu kB\nHugePages_Total:       0\nHugePages_Free:        0\n"
-	    "HugePages_Rsvd:        0\nHugePages_Surp:        0\nHugepagesize:       %llu kB\n",
-	    memtotal * (unsigned long long)nodes, memtotal * (unsigned long long)nodes / 2, def);
+	       "MemTotal:       %llu kB\nMemFree:        %llu kB\nHugePages_Total:       0\nHugePages_Free:        0\n"
+	       "HugePages_Rsvd:        0\nHugePages_Surp:        0\nHugepagesize:       %llu kB\n",
+	       memtotal * (unsigned long long)nodes, memtotal * (unsigned long long)nodes / 2, def);
 	fx_put(fx_path("proc/sys/vm/drop_caches"), 0644, "0\n");
 	fx_put(fx_path("proc/sys/vm/compact_memory"), 0200, "%s", "");
 	fx_put(fx_path("sys/devices/system/node/online"), 0444, nodes == 1 ? "0\n" : "0-%d\n", nodes - 1);

@@ -143,7 +143,7 @@ static void write_modules_dir(void)
 		int n = snprintf(line, 256, "kernel/drivers/sim/%s.ko:", m->name);
 
 		fx_put(fx_path("%s/kernel/drivers/sim/%s.ko", kdir, m->name), 0644,
-		     SIMMOD_MAGIC "name=%s\ndepends=%s\ndrivers=%s\n", m->name, m->depends, m->drivers);
+		       SIMMOD_MAGIC "name=%s\ndepends=%s\ndrivers=%s\n", m->name, m->depends, m->drivers);
 		char deps[128];
 		snprintf(deps, sizeof(deps), "%s", m->depends);
 		for (char *save = NULL, *d = strtok_r(deps, ",", &save); d; d = strtok_r(NULL, ",", &save))

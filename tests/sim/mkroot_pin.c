@@ -49,8 +49,10 @@ static void topology(unsigned nodes, unsigned cores, unsigned threads, bool l3, 
 			size_t used = 0;
 			for (unsigned t = 0; t < threads; t++)
 				used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%u-%u", t ? "," : "",
-							 t * per_thread + node * cores, t * per_thread + node * cores + cores - 1);
-			fx_put(fx_path("sys/devices/system/cpu/cpu%u/cache/index3/shared_cpu_list", cpu), 0644, "%s\n", buf);
+							 t * per_thread + node * cores,
+							 t * per_thread + node * cores + cores - 1);
+			fx_put(fx_path("sys/devices/system/cpu/cpu%u/cache/index3/shared_cpu_list", cpu), 0644, "%s\n",
+			       buf);
 			fx_put(fx_path("sys/devices/system/cpu/cpu%u/cache/index3/level", cpu), 0644, "3\n");
 		}
 	}
@@ -60,7 +62,8 @@ static void topology(unsigned nodes, unsigned cores, unsigned threads, bool l3, 
 		size_t used = 0;
 		for (unsigned t = 0; t < threads; t++)
 			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%u-%u", t ? "," : "",
-						 t * per_thread + node * cores, t * per_thread + node * cores + cores - 1);
+						 t * per_thread + node * cores,
+						 t * per_thread + node * cores + cores - 1);
 		fx_put(fx_path("sys/devices/system/node/node%u/cpulist", node), 0644, "%s\n", buf);
 	}
 	snprintf(buf, sizeof(buf), "0-%u", nodes - 1);
@@ -73,8 +76,8 @@ static void thread(unsigned pid, unsigned tid, const char *comm, const char *all
 
 	fx_put(fx_path("proc/%u/task/%u/comm", pid, tid), 0644, "%s\n", comm);
 	snprintf(status, sizeof(status),
-		 "Name:\t%s\nState:\tS (sleeping)\nTgid:\t%u\nPid:\t%u\nCpus_allowed:\t%s\nCpus_allowed_list:\t%s", comm,
-		 pid, tid, mask, all);
+		 "Name:\t%s\nState:\tS (sleeping)\nTgid:\t%u\nPid:\t%u\nCpus_allowed:\t%s\nCpus_allowed_list:\t%s",
+		 comm, pid, tid, mask, all);
 	fx_put(fx_path("proc/%u/task/%u/status", pid, tid), 0644, "%s\n", status);
 	if (tid == pid) {
 		fx_put(fx_path("proc/%u/comm", pid), 0644, "%s\n", comm);
@@ -120,7 +123,7 @@ int main(int argc, char **argv)
 	fx_init("sim-mkroot-pin", argc > 1 ? argv[1] : NULL);
 	if (argc < 3)
 		fx_die("usage: sim-mkroot-pin DIR topology [NODES CORES THREADS] [--no-l3] [--no-nodes]\n"
-		    "       sim-mkroot-pin DIR qemu VM PID VCPUS [--tcg] [--no-pidfile]");
+		       "       sim-mkroot-pin DIR qemu VM PID VCPUS [--tcg] [--no-pidfile]");
 	if (strcmp(argv[2], "topology") == 0) {
 		unsigned nodes = 2, cores = 4, threads = 2;
 		if (argc >= 6 && argv[3][0] != '-') {
@@ -132,7 +135,8 @@ int main(int argc, char **argv)
 			fx_die("bad topology %ux%ux%u (at most 32 CPUs)", nodes, cores, threads);
 		topology(nodes, cores, threads, !flag(argc, argv, "--no-l3"), !flag(argc, argv, "--no-nodes"));
 	} else if (strcmp(argv[2], "qemu") == 0 && argc >= 6) {
-		qemu(argv[3], (unsigned)atoi(argv[4]), (unsigned)atoi(argv[5]), flag(argc, argv, "--tcg"), !flag(argc, argv, "--no-pidfile"));
+		qemu(argv[3], (unsigned)atoi(argv[4]), (unsigned)atoi(argv[5]), flag(argc, argv, "--tcg"),
+		     !flag(argc, argv, "--no-pidfile"));
 	} else {
 		fx_die("unknown command '%s'", argv[2]);
 	}

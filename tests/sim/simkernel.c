@@ -101,7 +101,10 @@ static void fmt_into(char *buf, size_t size, const char *fmt, ...)
 		buf[0] = '\0';
 }
 
-static void ensure_init(void) { pthread_once(&once, init); }
+static void ensure_init(void)
+{
+	pthread_once(&once, init);
+}
 
 /* ---- small file helpers; all paths are absolute and under the root ---- */
 
@@ -374,7 +377,7 @@ static void block_forever(void)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL); /* like a task in the kernel: only SIGKILL ends it */
 	for (;;) {
-		struct timespec ts = {1, 0};
+		struct timespec ts = { 1, 0 };
 		nanosleep(&ts, NULL);
 	}
 }
@@ -533,8 +536,12 @@ static enum kind classify(const char *real, char *arg)
 	const char *rel = real + root_len;
 	if (strcmp(rel, "/sys/bus/pci/drivers_probe") == 0)
 		return K_PROBE;
-	static const struct { const char *name; enum kind kind; } drv_files[] = {
-		{"bind", K_BIND}, {"unbind", K_UNBIND}, {"new_id", K_NEW_ID}, {"remove_id", K_REMOVE_ID}};
+	static const struct {
+		const char *name;
+		enum kind kind;
+	} drv_files[] = {
+		{ "bind", K_BIND }, { "unbind", K_UNBIND }, { "new_id", K_NEW_ID }, { "remove_id", K_REMOVE_ID }
+	};
 	if (strncmp(rel, "/sys/bus/pci/drivers/", 21) == 0) {
 		const char *drv = rel + 21, *slash = strchr(drv, '/');
 		if (!slash || (size_t)(slash - drv) >= 64 || strchr(slash + 1, '/'))
@@ -590,13 +597,16 @@ static void track(int fd, const struct special *sp)
 	pthread_mutex_unlock(&fd_lock);
 }
 
-static void forget(int fd) { track(fd, &(struct special){K_NONE, ""}); }
+static void forget(int fd)
+{
+	track(fd, &(struct special){ K_NONE, "" });
+}
 
 static void copy_fd(int from, int to)
 {
 	if (to < 0 || to >= MAX_FD)
 		return;
-	struct special sp = {K_NONE, ""};
+	struct special sp = { K_NONE, "" };
 	if (from >= 0 && from < MAX_FD)
 		sp = fds[from];
 	track(to, &sp);
@@ -642,23 +652,23 @@ static void trace_write(int fd, const void *buf, size_t n)
 
 /* ---- interposed libc functions ---- */
 
-#define OPEN_BODY(call)                                                                                    \
-	ensure_init();                                                                                     \
-	struct special sp;                                                                                 \
-	int r = pre_open(dirfd, path, &flags, &sp);                                                        \
-	if (r < 0) {                                                                                       \
-		errno = -r;                                                                                \
-		return -1;                                                                                 \
-	}                                                                                                  \
-	int fd = call;                                                                                     \
-	trace_open(fd, dirfd, path, flags);                                                                \
-	if (sp.kind != K_NONE) {                                                                           \
-		int saved = errno;                                                                         \
-		track(fd, &sp);                                                                            \
-		errno = saved;                                                                             \
-	} else if (active && fd >= 0 && fd < MAX_FD && fds[fd].kind != K_NONE) {                           \
-		forget(fd);                                                                                \
-	}                                                                                                  \
+#define OPEN_BODY(call)                                                          \
+	ensure_init();                                                           \
+	struct special sp;                                                       \
+	int r = pre_open(dirfd, path, &flags, &sp);                              \
+	if (r < 0) {                                                             \
+		errno = -r;                                                      \
+		return -1;                                                       \
+	}                                                                        \
+	int fd = call;                                                           \
+	trace_open(fd, dirfd, path, flags);                                      \
+	if (sp.kind != K_NONE) {                                                 \
+		int saved = errno;                                               \
+		track(fd, &sp);                                                  \
+		errno = saved;                                                   \
+	} else if (active && fd >= 0 && fd < MAX_FD && fds[fd].kind != K_NONE) { \
+		forget(fd);                                                      \
+	}                                                                        \
 	return fd
 
 static mode_t va_mode(int flags, va_list ap)
@@ -820,7 +830,10 @@ struct cookie {
 	struct special sp;
 };
 
-static ssize_t cookie_read(void *c, char *buf, size_t n) { return read(((struct cookie *)c)->fd, buf, n); }
+static ssize_t cookie_read(void *c, char *buf, size_t n)
+{
+	return read(((struct cookie *)c)->fd, buf, n);
+}
 
 static ssize_t cookie_write(void *c, const char *buf, size_t n)
 {
@@ -865,7 +878,7 @@ static FILE *sim_fopen(FILE *(*real)(const char *, const char *), const char *pa
 		free(ck);
 		return NULL;
 	}
-	FILE *f = fopencookie(ck, mode, (cookie_io_functions_t){cookie_read, cookie_write, NULL, cookie_close});
+	FILE *f = fopencookie(ck, mode, (cookie_io_functions_t){ cookie_read, cookie_write, NULL, cookie_close });
 	if (!f)
 		cookie_close(ck);
 	return f;

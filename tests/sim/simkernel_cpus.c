@@ -147,8 +147,9 @@ static int parse_mask(const char *s, uint64_t *out)
 		char c = s[i];
 		if (c == ',')
 			continue;
-		unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			     : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (unsigned)((c | 0x20) - 'a' + 10) : 99;
+		unsigned v = c >= '0' && c <= '9'                     ? (unsigned)(c - '0')
+			     : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (unsigned)((c | 0x20) - 'a' + 10)
+								      : 99;
 		if (v == 99)
 			return -EINVAL;
 		if (bit >= 64 && v)
@@ -228,7 +229,7 @@ static int store_cpuset(const char *dir, const char *val)
 	return 0;
 }
 
-static const char *const ctrl_order[] = {"cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"};
+static const char *const ctrl_order[] = { "cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc" };
 
 static bool word_in(const char *list, const char *w)
 {

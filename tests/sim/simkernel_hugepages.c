@@ -157,7 +157,8 @@ static int set_nr(unsigned long long kb, int node, unsigned long long want)
 	while (total < want && budget > 0) {
 		pick = -1;
 		for (int i = 0; i < n; i++)
-			if ((node < 0 || np[i].node == node) && np[i].nr < np[i].cap && (pick < 0 || np[i].nr < np[pick].nr))
+			if ((node < 0 || np[i].node == node) && np[i].nr < np[i].cap &&
+			    (pick < 0 || np[i].nr < np[pick].nr))
 				pick = i;
 		if (pick < 0)
 			break; /* no memory left: the kernel stops quietly, the write still succeeds */
@@ -222,8 +223,9 @@ static enum hp_file classify(const char *rel, unsigned long long *kb, int *node)
 	*node = -1;
 	if (sscanf(rel, "/sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages%n", kb, &used) == 1 && !rel[used])
 		return HP_GLOBAL_NR;
-	if (sscanf(rel, "/sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages%n", node, kb,
-		   &used) == 2 && !rel[used] && *node >= 0)
+	if (sscanf(rel, "/sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages%n", node, kb, &used) ==
+		    2 &&
+	    !rel[used] && *node >= 0)
 		return HP_NODE_NR;
 	return HP_NONE;
 }

@@ -95,12 +95,9 @@ long syscall(long nr, ...)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
 	switch (nr) {
-	case SYS_init_module:
-		return init_module((const void *)a[0], (unsigned long)a[1], (const char *)a[2]);
-	case SYS_finit_module:
-		return sim_finit_module((int)a[0]);
-	case SYS_delete_module:
-		return delete_module((const char *)a[0], (unsigned int)a[1]);
+	case SYS_init_module: return init_module((const void *)a[0], (unsigned long)a[1], (const char *)a[2]);
+	case SYS_finit_module: return sim_finit_module((int)a[0]);
+	case SYS_delete_module: return delete_module((const char *)a[0], (unsigned int)a[1]);
 	}
 	if (!real_syscall)
 		*(void **)&real_syscall = dlsym(RTLD_NEXT, "syscall");

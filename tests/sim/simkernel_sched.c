@@ -126,7 +126,8 @@ static void format_mask(const bool *bits, unsigned ncpu, char *out, size_t size)
 		for (unsigned b = 0; b < 32; b++)
 			if (g * 32 + b < MAXCPU && bits[g * 32 + b])
 				v |= 1u << b;
-		used += (unsigned)snprintf(out + used, size - used, "%s%0*x", g == groups - 1 ? "" : ",", (int)width, v);
+		used += (unsigned)snprintf(out + used, size - used, "%s%0*x", g == groups - 1 ? "" : ",", (int)width,
+					   v);
 		if (used >= size)
 			return;
 	}

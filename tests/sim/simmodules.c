@@ -345,7 +345,7 @@ static void drop_dependency_refs(const char *name)
 	closedir(d);
 }
 
-static int delete(const char *name)
+static int delete (const char *name)
 {
 	char p[PATH_MAX];
 	DIR *d;
@@ -384,7 +384,7 @@ int simmod_delete(const char *root, const char *name)
 	if (!name[0] || strchr(name, '/') || name[0] == '.' || strlen(name) >= 64)
 		return -ENOENT;
 	lock = lock_root();
-	r = delete(name);
+	r = delete (name);
 	log_line(r == 0 ? "delete %s" : "delete %s: refused (%s)", name, strerror(-r));
 	if (lock >= 0)
 		close(lock);

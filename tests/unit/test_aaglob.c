@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include "aaglob.h"
-#include "util.h"
 #include "test.h"
+#include "util.h"
 
 struct gcase {
 	const char *pattern, *path;
@@ -30,8 +30,8 @@ static void test_stock_rules(void)
 		{ "/usr/sbin/*", "/usr/sbin/hookd-qemu", true },
 		{ "/usr/sbin/*", "/usr/sbin/hookd-apply", true },
 		{ "/usr/sbin/*", "/usr/libexec/hookd/qemu", false },
-		{ "/usr/sbin/*", "/usr/sbin/sub/x", false },          /* one * never crosses a '/' */
-		{ "/usr/sbin/*", "/usr/sbin/", false },               /* a whole-component * takes a character */
+		{ "/usr/sbin/*", "/usr/sbin/sub/x", false }, /* one * never crosses a '/' */
+		{ "/usr/sbin/*", "/usr/sbin/", false },      /* a whole-component * takes a character */
 		{ "/usr/sbin/*", "/usr/sbin", false },
 		{ "/sbin/*", "/usr/sbin/hookd-qemu", false },
 		{ "/usr/libexec/*", "/usr/libexec/hookd/qemu", false }, /* virtqemud: @libexecdir@ then a star */
@@ -76,19 +76,19 @@ static void test_syntax(void)
 		{ "/a/[^abc]x", "/a/ax", false },
 		{ "/a/[0-9a-f]*", "/a/7e-rest", true },
 		{ "/a/[0-9a-f]*", "/a/g", false },
-		{ "/a/[abc", "/a/a", false },          /* an unclosed class matches nothing */
+		{ "/a/[abc", "/a/a", false },           /* an unclosed class matches nothing */
 		{ "/a/{b,c{d,e}}/f", "/a/ce/f", true }, /* nested alternation */
 		{ "/a/{b,c{d,e}}/f", "/a/cf/f", false },
 		{ "/a/{b,c{d,e}}/f", "/a/b/f", true },
 		{ "/a/{,x/}b", "/a/b", true },
 		{ "/a/{,x/}b", "/a/x/b", true },
-		{ "/a/{b,c", "/a/b", false },          /* unclosed */
-		{ "/a/\\*", "/a/*", true },            /* escaped glob characters are literal */
+		{ "/a/{b,c", "/a/b", false }, /* unclosed */
+		{ "/a/\\*", "/a/*", true },   /* escaped glob characters are literal */
 		{ "/a/\\*", "/a/b", false },
 		{ "/a/\\{b,c\\}", "/a/{b,c}", true },
-		{ "/a//b", "/a/b", true },             /* repeated slashes fold */
+		{ "/a//b", "/a/b", true }, /* repeated slashes fold */
 		{ "/a/**/z", "/a/b/c/z", true },
-		{ "/a/**/z", "/a/z", false },           /* a whole-component ** takes a character */
+		{ "/a/**/z", "/a/z", false }, /* a whole-component ** takes a character */
 		{ "/a/**z", "/a/z", true },
 		{ "/a/***", "/a/b/c", true },
 		{ "/a/*/c", "/a/b/c", true },
@@ -114,10 +114,10 @@ static void test_variables(void)
 		{ "@{HOME}/bin/*", "/root/bin/x", true },  /* second value of a list */
 		{ "@{HOME}/bin/*", "/home/bin/x", false }, /* @{HOMEDIRS} then a star: needs a user */
 		{ "@{HOME}/bin/*", "/srv/bin/x", false },
-		{ "@{run}/x", "/var/run/x", true },        /* a value added with += */
-		{ "@{UNKNOWN}/x", "/x", false },           /* an unknown variable matches nothing */
+		{ "@{run}/x", "/var/run/x", true }, /* a value added with += */
+		{ "@{UNKNOWN}/x", "/x", false },    /* an unknown variable matches nothing */
 		{ "/usr/lib/@{multiarch}/ld.so", "/usr/lib/x86_64-linux-gnu/ld.so", true },
-		{ "@{loop}/x", "/x", false },              /* self-reference is bounded */
+		{ "@{loop}/x", "/x", false }, /* self-reference is bounded */
 	};
 
 	aaglob_vars_add(&vars, "PROC", "/proc/");

@@ -51,7 +51,7 @@ static void test_debian_libvirtd(void)
 	CHECK(aaglob_match("/{usr/,}lib/@{multiarch}/ld{,32,-linux*}.so*", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
 			   &p->vars));
 	CHECK(aaglob_match("@{LIBVIRT}-x", "libvirt-x", &p->vars)); /* a quoted value */
-	CHECK(aaglob_match("@{PROC}/1", "/proc/1", &p->vars));     /* tunables/global includes tunables/proc */
+	CHECK(aaglob_match("@{PROC}/1", "/proc/1", &p->vars));      /* tunables/global includes tunables/proc */
 	/* abstractions/dbus is not in the fixture: reported, not fatal */
 	CHECK(p->n_missing == 1 && strstr(p->missing[0], "abstractions/dbus"));
 	aapolicy_free(p);
@@ -78,35 +78,34 @@ static void test_virtqemud_and_errors(void)
 /* A written profile: the syntax corners that decide which rules are the main profile's. */
 static void test_syntax(void)
 {
-	static const char text[] =
-		"# comment /usr/bin/* ix,\n"
-		"abi <abi/3.0>,\n"
-		"include if exists <nothing/here>\n"
-		"@{D} = /opt/a /opt/b\n"
-		"@{D} += /opt/c\n"
-		"${B} = true\n"
-		"profile other /usr/bin/other {\n"
-		"  /other/* ix,\n"
-		"}\n"
-		"/usr/sbin/mine flags=(complain) {\n"
-		"  owner /own/* Px -> target,\n"
-		"  allow file ux /permfirst/*,   # perms before the path\n"
-		"  deny @{D}/x x,\n"
-		"  \"/quoted path/*\" ix,\n"
-		"  /multi/line\n"
-		"     Ux,\n"
-		"  /{a,b}/c ix, /two/per/line ix,\n"
-		"  ^hat {\n"
-		"    /in/hat ix,\n"
-		"  }\n"
-		"  profile child {\n"
-		"    /in/child ix,\n"
-		"    profile grandchild { /in/grandchild ix, }\n"
-		"  }\n"
-		"  /after/child ix,\n"
-		"  /no/exec rwm,\n"
-		"  mount options=(rw, move) /dev/ -> /x/,\n"
-		"}\n";
+	static const char text[] = "# comment /usr/bin/* ix,\n"
+				   "abi <abi/3.0>,\n"
+				   "include if exists <nothing/here>\n"
+				   "@{D} = /opt/a /opt/b\n"
+				   "@{D} += /opt/c\n"
+				   "${B} = true\n"
+				   "profile other /usr/bin/other {\n"
+				   "  /other/* ix,\n"
+				   "}\n"
+				   "/usr/sbin/mine flags=(complain) {\n"
+				   "  owner /own/* Px -> target,\n"
+				   "  allow file ux /permfirst/*,   # perms before the path\n"
+				   "  deny @{D}/x x,\n"
+				   "  \"/quoted path/*\" ix,\n"
+				   "  /multi/line\n"
+				   "     Ux,\n"
+				   "  /{a,b}/c ix, /two/per/line ix,\n"
+				   "  ^hat {\n"
+				   "    /in/hat ix,\n"
+				   "  }\n"
+				   "  profile child {\n"
+				   "    /in/child ix,\n"
+				   "    profile grandchild { /in/grandchild ix, }\n"
+				   "  }\n"
+				   "  /after/child ix,\n"
+				   "  /no/exec rwm,\n"
+				   "  mount options=(rw, move) /dev/ -> /x/,\n"
+				   "}\n";
 	_cleanup_free_ char *f = test_put_file("prof", text, 0644);
 	struct aapolicy *p = NULL;
 	const struct aarule *r;
@@ -125,7 +124,8 @@ static void test_syntax(void)
 	r = find(p, "/permfirst/*");
 	CHECK(r && strcmp(r->perms, "ux") == 0);
 	r = find(p, "@{D}/x");
-	CHECK(r && r->deny && aaglob_match(r->pattern, "/opt/c/x", &p->vars) && aaglob_match(r->pattern, "/opt/a/x", &p->vars));
+	CHECK(r && r->deny && aaglob_match(r->pattern, "/opt/c/x", &p->vars) &&
+	      aaglob_match(r->pattern, "/opt/a/x", &p->vars));
 	CHECK(find(p, "/quoted path/*") != NULL);
 	r = find(p, "/multi/line");
 	CHECK(r && r->line == 15 && strcmp(r->perms, "Ux") == 0);

@@ -9,23 +9,22 @@
 #include "test.h"
 #include "util.h"
 
-static const char profile_text[] =
-	"@{OPT}=/opt\n"
-	"profile libvirtd /usr/sbin/libvirtd {\n"
-	"  /usr/sbin/* PUx,\n"
-	"  /usr/sbin/virtlogd pix,\n"
-	"  @{OPT}/px/* Px,\n"
-	"  /opt/pxn/* Px -> named,\n"
-	"  /opt/cx/* Cx -> kid,\n"
-	"  owner /opt/own/* ux,\n"
-	"  other /opt/other/* ux,\n"
-	"  /opt/denied/* ux,\n"
-	"  deny /opt/denied/* x,\n"
-	"  /etc/libvirt/hooks/** rmix,\n"
-	"  profile kid {\n"
-	"    /opt/** ux,\n"
-	"  }\n"
-	"}\n";
+static const char profile_text[] = "@{OPT}=/opt\n"
+				   "profile libvirtd /usr/sbin/libvirtd {\n"
+				   "  /usr/sbin/* PUx,\n"
+				   "  /usr/sbin/virtlogd pix,\n"
+				   "  @{OPT}/px/* Px,\n"
+				   "  /opt/pxn/* Px -> named,\n"
+				   "  /opt/cx/* Cx -> kid,\n"
+				   "  owner /opt/own/* ux,\n"
+				   "  other /opt/other/* ux,\n"
+				   "  /opt/denied/* ux,\n"
+				   "  deny /opt/denied/* x,\n"
+				   "  /etc/libvirt/hooks/** rmix,\n"
+				   "  profile kid {\n"
+				   "    /opt/** ux,\n"
+				   "  }\n"
+				   "}\n";
 
 static char *root;
 
@@ -120,7 +119,8 @@ static void test_qualifiers_and_modes(void)
 	hookd_aa_report_free(&rep);
 	/* the local rule offered is for the refused path's directory, glob characters escaped */
 	CHECK(verdict_for("libvirtd (enforce)\n", "/opt/we{ir}d*/q", &rep) == HOOKD_AA_DENIED);
-	CHECK_CONTAINS(rep.results[0].fix, "add the rule `/opt/we\\{ir\\}d\\*/* PUx,` to /etc/apparmor.d/local/usr.sbin.libvirtd");
+	CHECK_CONTAINS(rep.results[0].fix,
+		       "add the rule `/opt/we\\{ir\\}d\\*/* PUx,` to /etc/apparmor.d/local/usr.sbin.libvirtd");
 	hookd_aa_report_free(&rep);
 }
 

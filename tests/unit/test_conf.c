@@ -94,14 +94,14 @@ static void test_log_and_timeout(void)
 		const char *text;
 		unsigned ms;
 	} ok[] = {
-		{ "timeout = 5\n", 5000 },       { "timeout = 2.5\n", 2500 },  { "timeout = 500ms\n", 500 },
-		{ "timeout = 3s\n", 3000 },      { "timeout = 600\n", 600000 }, { "timeout = 600000ms\n", 600000 },
-		{ "timeout = 0.001\n", 1 },      { "timeout = 1ms\n", 1 },
+		{ "timeout = 5\n", 5000 },  { "timeout = 2.5\n", 2500 },   { "timeout = 500ms\n", 500 },
+		{ "timeout = 3s\n", 3000 }, { "timeout = 600\n", 600000 }, { "timeout = 600000ms\n", 600000 },
+		{ "timeout = 0.001\n", 1 }, { "timeout = 1ms\n", 1 },
 	};
 	static const char *const bad[] = {
-		"timeout = 0\n",     "timeout = -1\n",  "timeout = 601\n",   "timeout = 600001ms\n",
-		"timeout = abc\n",   "timeout = 5min\n", "timeout = 5 s\n",  "timeout = nan\n",
-		"timeout = inf\n",   "timeout = 0ms\n",  "timeout =\n",
+		"timeout = 0\n",   "timeout = -1\n",   "timeout = 601\n", "timeout = 600001ms\n",
+		"timeout = abc\n", "timeout = 5min\n", "timeout = 5 s\n", "timeout = nan\n",
+		"timeout = inf\n", "timeout = 0ms\n",  "timeout =\n",
 	};
 	static const struct {
 		const char *v;
@@ -127,7 +127,8 @@ static void test_log_and_timeout(void)
 		CHECK(c.log == logs[i].t);
 		conf_free(&c);
 	}
-	check_refused("\nlog = journald\n", 2, "log: expected syslog, stderr, none or an absolute file path, got 'journald'");
+	check_refused("\nlog = journald\n", 2,
+		      "log: expected syslog, stderr, none or an absolute file path, got 'journald'");
 	check_refused("log = var/log/hookd.log\n", 1, "got 'var/log/hookd.log'");
 	CHECK(load_text("log = /var/log/hookd.log\n", &c, &e) == 0);
 	CHECK(c.log == LOG_TARGET_FILE);

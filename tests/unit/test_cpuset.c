@@ -23,16 +23,16 @@ static void test_parse_and_canonical_format(void)
 		{ "8,0,1,2,3,11,10", "0-3,8,10-11" },
 		{ "0-7,^3", "0-2,4-7" },
 		{ "0-7,^0,^7", "1-6" },
-		{ "^3,0-7", "0-7" },          /* items apply left to right, as in libvirt */
-		{ " 0 - 1", "0-1" },          /* blanks around '-' too, as virBitmapParseInternal */
+		{ "^3,0-7", "0-7" },             /* items apply left to right, as in libvirt */
+		{ " 0 - 1", "0-1" },             /* blanks around '-' too, as virBitmapParseInternal */
 		{ " 1 - 3 , ^2 ,5 ,", "1,3,5" }, /* and one trailing comma */
 		{ " 0 , 2 ,\t4 ", "0,2,4" },
 		{ "5-5", "5" },
 		{ "0", "0" },
 		{ "4095", "4095" },
-		{ "16383", "16383" },         /* libvirt's VIR_DOMAIN_CPUMASK_LEN */
+		{ "16383", "16383" }, /* libvirt's VIR_DOMAIN_CPUMASK_LEN */
 		{ "16382-16383,0", "0,16382-16383" },
-		{ "", "" },                   /* the kernel's empty cpuset file */
+		{ "", "" }, /* the kernel's empty cpuset file */
 		{ "  \n", "" },
 		{ "1,3,5", "1,3,5" },
 		{ "01,002", "1-2" },
@@ -46,8 +46,8 @@ static void test_parse_and_canonical_format(void)
 static void test_rejects_garbage(void)
 {
 	static const char *const einval[] = {
-		"a", "1-", "-1", "3-1", "1,,2", "1,,", ",1", "1 2", "1-2-3", "^1-3", "^", "^^1",
-		"+1", "0x1", "1.5", "1;2", "1-a", "\xc3\xa9", "1,\n,2",
+		"a", "1-",  "-1", "3-1", "1,,2", "1,,", ",1",  "1 2",      "1-2-3",  "^1-3",
+		"^", "^^1", "+1", "0x1", "1.5",  "1;2", "1-a", "\xc3\xa9", "1,\n,2",
 	};
 	static const char *const erange[] = {
 		"16384", "0-16384", "99999999999999999999999", "^16384", "1,50000",

@@ -213,8 +213,8 @@ static long long memory_kib(const char *value, const char *unit, char *msg, size
 	long long kib = -1;
 
 	if (unit)
-		snprintf(xml, sizeof(xml), "<domain><name>u</name>\n<memory unit='%s'>%s</memory></domain>",
-			 unit, value);
+		snprintf(xml, sizeof(xml), "<domain><name>u</name>\n<memory unit='%s'>%s</memory></domain>", unit,
+			 value);
 	else
 		snprintf(xml, sizeof(xml), "<domain><name>u</name>\n<memory>%s</memory></domain>", value);
 	if (parse_quiet(xml, strlen(xml), &d, &e) == 0) {
@@ -232,13 +232,26 @@ static void test_memory_units_follow_libvirt(void)
 		const char *value, *unit;
 		long long kib;
 	} ok[] = {
-		{ "8388608", NULL, 8388608 },  { " 1024 ", "KiB", 1024 },     { "1024", "k", 1024 },
-		{ "1000", "KB", 977 },         { "16", "GiB", 16777216 },     { "16", "G", 16777216 },
-		{ "2", "gib", 2097152 },       { "1", "GB", 976563 },         { "512", "MiB", 524288 },
-		{ "500", "MB", 488282 },       { "1", "M", 1024 },            { "1", "TiB", 1073741824 },
-		{ "1", "TB", 976562500 },      { "1073741824", "bytes", 1048576 }, { "1", "b", 1 },
-		{ "2048", "byte", 2 },         { "+4", "", 4 },               { "4", "", 4 },
-		{ "1", "PiB", 1099511627776LL }, { "1", "E", 1125899906842624LL },
+		{ "8388608", NULL, 8388608 },
+		{ " 1024 ", "KiB", 1024 },
+		{ "1024", "k", 1024 },
+		{ "1000", "KB", 977 },
+		{ "16", "GiB", 16777216 },
+		{ "16", "G", 16777216 },
+		{ "2", "gib", 2097152 },
+		{ "1", "GB", 976563 },
+		{ "512", "MiB", 524288 },
+		{ "500", "MB", 488282 },
+		{ "1", "M", 1024 },
+		{ "1", "TiB", 1073741824 },
+		{ "1", "TB", 976562500 },
+		{ "1073741824", "bytes", 1048576 },
+		{ "1", "b", 1 },
+		{ "2048", "byte", 2 },
+		{ "+4", "", 4 },
+		{ "4", "", 4 },
+		{ "1", "PiB", 1099511627776LL },
+		{ "1", "E", 1125899906842624LL },
 	};
 	static const struct {
 		const char *value, *unit, *msg;
@@ -352,14 +365,14 @@ static void test_uuid_is_checked_and_canonical(void)
 	domain_free(d);
 	CHECK_STR(parse_fail("<domain><name>u</name>\n<uuid>../../etc/passwd</uuid></domain>"),
 		  "line 2: <uuid>: '../../etc/passwd' is not a UUID");
-	CHECK_CONTAINS(parse_fail("<domain><name>u</name>\n<uuid>5c3e2a8b-1f4d-4e6a-9b7c-0d2e4f6a8b1c0</uuid></domain>"),
+	CHECK_CONTAINS(parse_fail(
+			       "<domain><name>u</name>\n<uuid>5c3e2a8b-1f4d-4e6a-9b7c-0d2e4f6a8b1c0</uuid></domain>"),
 		       "is not a UUID");
 }
 
 static const char *entity_doc(char *buf, size_t len, const char *decl, const char *body)
 {
-	snprintf(buf, len, "<?xml version='1.0'?>\n<!DOCTYPE domain [\n%s\n]>\n<domain>\n%s\n</domain>\n", decl,
-		 body);
+	snprintf(buf, len, "<?xml version='1.0'?>\n<!DOCTYPE domain [\n%s\n]>\n<domain>\n%s\n</domain>\n", decl, body);
 	return buf;
 }
 
@@ -402,7 +415,8 @@ static void test_entities_are_never_expanded_or_fetched(void)
 	if (d)
 		CHECK(d->n_hostdevs == 1 && !d->hostdevs[0].managed);
 	domain_free(d);
-	snprintf(xml, sizeof(xml), "<!DOCTYPE domain SYSTEM \"file://%s/external-dtd.dtd\">\n<domain><name>&vmname;</name></domain>",
+	snprintf(xml, sizeof(xml),
+		 "<!DOCTYPE domain SYSTEM \"file://%s/external-dtd.dtd\">\n<domain><name>&vmname;</name></domain>",
 		 TEST_DATA_DIR);
 	CHECK_CONTAINS(parse_fail(xml), "line 2");
 }
@@ -487,7 +501,7 @@ static void test_hostdev_addresses_as_libvirt_reads_them(void)
 		{ "bus='0x0A' slot='0x1F' function='0x7'", "0000:0a:1f.7" },
 		{ "domain='0xffff' bus='255' slot='31' function='7'", "ffff:ff:1f.7" },
 		{ "domain='1' bus='10' slot='2' function='0'", "0001:0a:02.0" },
-		{ "bus='010' slot='0' function='0'", "0000:08:00.0" }, /* strtoul base 0, as libvirt */
+		{ "bus='010' slot='0' function='0'", "0000:08:00.0" },     /* strtoul base 0, as libvirt */
 		{ "bus=' 1' slot='+0x2' function=' +3'", "0000:01:02.3" }, /* virStrToLong_uip: blanks, '+' */
 	};
 	static const struct {
@@ -641,8 +655,9 @@ static void test_text_summary(void)
 /* CPU ids up to 16383 (VIR_DOMAIN_CPUMASK_LEN); libvirt's own test pins to "0,16383". */
 static void test_class_cpu_ids_up_to_16383(void)
 {
-	struct domain *d = parse_ok("<domain><name>c</name><vcpu>2</vcpu><cputune>"
-				    "<vcpupin vcpu='0' cpuset='0,16383'/><emulatorpin cpuset='16383'/></cputune></domain>");
+	struct domain *d =
+		parse_ok("<domain><name>c</name><vcpu>2</vcpu><cputune>"
+			 "<vcpupin vcpu='0' cpuset='0,16383'/><emulatorpin cpuset='16383'/></cputune></domain>");
 	char *json;
 
 	if (!d)
@@ -658,7 +673,7 @@ static void test_class_pci_domain_above_ffff(void)
 {
 	char xml[1024];
 	struct domain *d = parse_ok(hostdev_doc(xml, sizeof(xml), "mode='subsystem' type='pci'",
-					       "domain='0x10000' bus='0x01' slot='0' function='0'"));
+						"domain='0x10000' bus='0x01' slot='0' function='0'"));
 	char *json;
 
 	if (!d)
@@ -741,7 +756,8 @@ static void test_class_missing_address_attributes_are_zero(void)
 /* UUIDs with blanks (around, or between byte pairs) or upper case are normalised, as virUUIDParse. */
 static void test_class_uuid_blanks_and_case(void)
 {
-	struct domain *d = parse_ok("<domain><name>u</name><uuid> C7A5FDBD CDAF 9455 926A D65C16DB1809 </uuid></domain>");
+	struct domain *d =
+		parse_ok("<domain><name>u</name><uuid> C7A5FDBD CDAF 9455 926A D65C16DB1809 </uuid></domain>");
 
 	if (d)
 		CHECK_STR(d->uuid, "c7a5fdbd-cdaf-9455-926a-d65c16db1809");
@@ -779,7 +795,8 @@ static void test_class_pins_sorted_by_vcpu(void)
 	if (!d)
 		return;
 	json = json_of(d);
-	CHECK_CONTAINS(json, "\"vcpupin\":[{\"vcpu\":0,\"cpus\":[2]},{\"vcpu\":1,\"cpus\":[3]},{\"vcpu\":2,\"cpus\":[4]}]");
+	CHECK_CONTAINS(json,
+		       "\"vcpupin\":[{\"vcpu\":0,\"cpus\":[2]},{\"vcpu\":1,\"cpus\":[3]},{\"vcpu\":2,\"cpus\":[4]}]");
 	free(json);
 	domain_free(d);
 }

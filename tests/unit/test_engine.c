@@ -22,8 +22,7 @@ static char reverted[256];
 
 static int target_index(const char *target)
 {
-	return target[0] == 't' && target[1] >= '0' && target[1] < '0' + N_TARGETS && !target[2] ? target[1] - '0'
-												 : -1;
+	return target[0] == 't' && target[1] >= '0' && target[1] < '0' + N_TARGETS && !target[2] ? target[1] - '0' : -1;
 }
 
 static int fake_observe(const struct action_ctx *ctx, const struct step *st, char **saved, struct err *e)
@@ -58,7 +57,10 @@ static int fake_revert(const struct action_ctx *ctx, const struct journal_rec *r
 }
 
 static const struct action_ops fake_ops = {
-	.name = "fake", .observe = fake_observe, .apply = fake_apply, .revert = fake_revert,
+	.name = "fake",
+	.observe = fake_observe,
+	.apply = fake_apply,
+	.revert = fake_revert,
 };
 static const struct action_ops *const fake_table[] = { &fake_ops, NULL };
 

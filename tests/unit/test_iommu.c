@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "iommu.h"
 #include "fixture.h"
+#include "iommu.h"
 #include "test.h"
 
 static char *root; /* <test_tmpdir>/root */
@@ -42,8 +42,8 @@ static void host(void)
 }
 
 /* Judges group for devs (addresses), returns the verdict; *blocker is the first blocker's address. */
-static size_t judge(unsigned group, const char *dev, struct journal *const *others, size_t n_others,
-		    char *blocker, enum iommu_member_state *state)
+static size_t judge(unsigned group, const char *dev, struct journal *const *others, size_t n_others, char *blocker,
+		    enum iommu_member_state *state)
 {
 	struct pciaddr a = addr(dev);
 	struct iommu_verdict v;

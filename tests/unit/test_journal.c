@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "journal.h"
-#include "trust.h"
 #include "fixture.h"
+#include "journal.h"
 #include "test.h"
+#include "trust.h"
 
 static char *slurp(const char *path)
 {
@@ -216,15 +216,18 @@ static void check_refused(const char *name, const char *text, size_t len, const 
 /* Expects name with text refused with "PATH:LINE: corrupt journal record" (line 0: "not a hookd journal"). */
 static void check_corrupt(const char *name, const char *text, unsigned line)
 {
-	_cleanup_free_ char *tail = line ? xasprintf(":%u: corrupt journal record", line) : xstrdup(": not a hookd journal");
+	_cleanup_free_ char *tail =
+		line ? xasprintf(":%u: corrupt journal record", line) : xstrdup(": not a hookd journal");
 
 	check_refused(name, text, strlen(text), tail);
 }
 
 static void test_refuses_corrupt(void)
 {
-	static const char nul_first[] = "hookd-journal 1\nvm\tx\n\0step\tdone\tvfio\tbind\t0000:01:00.0\tvfio-pci\tnvidia\n";
-	static const char nul_inside[] = "hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbind\t0000:01:00.0\tvfio\0-pci\tnvidia\n";
+	static const char nul_first[] =
+		"hookd-journal 1\nvm\tx\n\0step\tdone\tvfio\tbind\t0000:01:00.0\tvfio-pci\tnvidia\n";
+	static const char nul_inside[] =
+		"hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbind\t0000:01:00.0\tvfio\0-pci\tnvidia\n";
 
 	check_corrupt("journal-empty", "", 0);
 	check_corrupt("journal-text", "just some text\n", 0);
@@ -239,12 +242,14 @@ static void test_refuses_corrupt(void)
 	/* A journal cut short, or with a NUL byte anywhere, never reads as a shorter valid one. */
 	check_refused("journal-truncated", "hookd-journal 1\nvm\tx\nstep\tdone\tvfio\tbi", 37,
 		      ":3: journal cut short (no newline at its end)");
-	check_refused("journal-nul-first", nul_first, sizeof(nul_first) - 1, ": a NUL byte at offset 21: corrupt journal");
+	check_refused("journal-nul-first", nul_first, sizeof(nul_first) - 1,
+		      ": a NUL byte at offset 21: corrupt journal");
 	check_refused("journal-nul-inside", nul_inside, sizeof(nul_inside) - 1,
 		      ": a NUL byte at offset 58: corrupt journal");
 	/* Another version's journal says so. */
-	check_refused("journal-magic", "hookd-journal 2\nvm\tx\n", 21,
-		      ": journal format '2', this hookd reads '1': written by another hookd version; restore it with that version");
+	check_refused(
+		"journal-magic", "hookd-journal 2\nvm\tx\n", 21,
+		": journal format '2', this hookd reads '1': written by another hookd version; restore it with that version");
 }
 
 /* A '%' escape cut short ("%a" at the end of a field) must not read or write past the field.

@@ -5,10 +5,10 @@
 
 #include "conf.h"
 #include "domain.h"
-#include "plan.h"
-#include "vmconfig.h"
 #include "fixture.h"
+#include "plan.h"
 #include "test.h"
+#include "vmconfig.h"
 
 /* Everything lives in test_tmpdir: the simulated root is <test_tmpdir>/root. Nothing points at the real /. */
 static char *root; /* <test_tmpdir>/root */
@@ -150,7 +150,7 @@ static void test_phase_from_name(void)
 	static const char *const unknown[] = { "", "none", "Prepare", "begin", "end", "prepare ", "stop" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
-		enum phase p = (enum phase)-1;
+		enum phase p = (enum phase) - 1;
 
 		CHECK(phase_from_name(known[i].name, &p) == 0);
 		CHECK(p == known[i].p);
@@ -288,8 +288,8 @@ static void test_vfio_auto_with_companions(void)
 	/* The text rendering of a built plan names every write under the root. */
 	{
 		_cleanup_free_ char *text = render(plan_print_text, p, "win11");
-		_cleanup_free_ char *w = xasprintf("       write %s/sys/bus/pci/drivers/snd_hda_intel/unbind <- 0000:01:00.1\n",
-						   root);
+		_cleanup_free_ char *w =
+			xasprintf("       write %s/sys/bus/pci/drivers/snd_hda_intel/unbind <- 0000:01:00.1\n", root);
 
 		CHECK_CONTAINS(text, "VM win11, phase prepare: 3 steps\n");
 		CHECK_CONTAINS(text, w);

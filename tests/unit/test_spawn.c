@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "spawn_prog.h"
 #include "fixture.h"
+#include "spawn_prog.h"
 #include "test.h"
 
 static char *prog(const char *name)
@@ -147,7 +147,8 @@ static void test_capture_is_bounded(void)
 	CHECK(strlen(res.out) == SPAWN_CAPTURE_MAX);
 	spawn_result_free(&res);
 
-	CHECK(run((const char *[]){ "sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo 0123456789; i=$((i+1)); done; echo END",
+	CHECK(run((const char *[]){ "sh", "-c",
+				    "i=0; while [ $i -lt 3000 ]; do echo 0123456789; i=$((i+1)); done; echo END",
 				    NULL },
 		  10000, &res) == 0);
 	CHECK(spawn_ok(&res) && res.out_cut && !res.err_cut);

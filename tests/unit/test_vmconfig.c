@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "vmconfig.h"
 #include "fixture.h"
 #include "test.h"
+#include "vmconfig.h"
 
 static int load_text(const char *text, struct vm_config **c, struct err *e)
 {
@@ -97,8 +97,7 @@ static void test_refuses(void)
 	check_refused("[vfio gpu]\ndevices = auto\n", 1, "[vfio] appears once and takes no name (got 'gpu')");
 	check_refused("[exec a]\nprepare = /bin/true\n[exec a]\nprepare = /bin/true\n", 3,
 		      "duplicate section [exec a] (first at line 1)");
-	check_refused("[exec]\nprepare = /bin/true\n[exec]\nprepare = /bin/true\n", 3,
-		      "name each one: [exec NAME]");
+	check_refused("[exec]\nprepare = /bin/true\n[exec]\nprepare = /bin/true\n", 3, "name each one: [exec NAME]");
 	check_refused("[exec a:b]\nprepare = /bin/true\n", 1, "may not be empty or contain ':'");
 	{
 		struct vm_config *c;
