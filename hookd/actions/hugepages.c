@@ -24,8 +24,6 @@ extern const struct action_ops action_hugepages;
 
 #define DROP_CACHES "/proc/sys/vm/drop_caches"
 #define COMPACT_MEMORY "/proc/sys/vm/compact_memory"
-/* drop caches + compact + allocate passes before a short pool is given back */
-#define HP_PASSES 4u
 #define MIN_HUGEPAGE_KIB 64ULL /* the smallest huge page of any architecture (arm64, 4K granule) */
 
 enum node_mode { NODE_AUTO, NODE_ANY, NODE_ONE };
@@ -394,9 +392,9 @@ static int plan_pool(const struct action_ctx *ctx, const struct pool *p, unsigne
 	st = plan_add(
 		pl, &action_hugepages, "reserve", key, need_s,
 		s.add ? xasprintf(
-				"%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: drop caches, %sallocate %llu (nr_hugepages %llu -> %s)%s; up to %u passes while the kernel finds fewer",
+				"%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: drop caches, %sallocate %llu (nr_hugepages %llu -> %s)%s",
 				name, need_s, mem, s.free, s.others, no_compact ? "" : "compact, ", s.add, s.nr, nr,
-				why, HP_PASSES)
+				why)
 		      : xasprintf(
 				"%s: %s pages (%s) for this VM; %llu free, %llu needed by other VMs: enough, nothing to allocate",
 				name, need_s, mem, s.free, s.others));
@@ -500,9 +498,8 @@ static int roll_back_partial(const char *root, const struct pool *p, unsigned lo
 		snprintf(back, sizeof(back), "rollback to %llu FAILED: %.400s", before, re.msg);
 	return err_set(
 		e, -ENOMEM,
-		"%s: asked %llu, got %llu, free %llu (nr_hugepages %llu -> %llu wanted, the kernel reached %llu: not enough contiguous memory even after %u passes of dropping caches and compacting); %s",
-		name, want - before, got_nr > before ? got_nr - before : 0, free_now, before, want, got_nr, HP_PASSES,
-		back);
+		"%s: asked %llu, got %llu, free %llu (nr_hugepages %llu -> %llu wanted, the kernel reached %llu: not enough contiguous memory even after dropping caches and compacting); %s",
+		name, want - before, got_nr > before ? got_nr - before : 0, free_now, before, want, got_nr, back);
 }
 
 static int hp_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
@@ -524,18 +521,15 @@ static int hp_apply(const struct action_ctx *ctx, const struct step *st, const c
 	want = base + add + others_added(ctx, st->target);
 	if (cur >= want)
 		return 0;
-	/* The kernel allocates what it finds contiguous now; another drop + compact pass often frees
-	 * more (measured in a fragmented 8 GiB guest: one 1 GiB page on the second pass, none on the
-	 * first; bench/hugepages-frag.sh). A bounded number of passes, each write bounded by timeout. */
-	for (unsigned pass = 0; pass < HP_PASSES; pass++) {
-		make_room(root, ctx->conf->timeout_ms);
-		r = pool_write_nr(root, &p, want, &got, e);
-		if (r < 0)
-			return r;
-		if (got >= want)
-			return 0;
-	}
-	return roll_back_partial(root, &p, cur, want, got, e);
+	/* One pass, then the exact rollback: asking again while a partial pool holds most of memory
+	 * ran a 1 GiB guest out of memory and the OOM killer took hookd itself (vm_hugepages_2m). */
+	make_room(root, ctx->conf->timeout_ms);
+	r = pool_write_nr(root, &p, want, &got, e);
+	if (r < 0)
+		return r;
+	if (got < want)
+		return roll_back_partial(root, &p, cur, want, got, e);
+	return 0;
 }
 
 /* Back to the baseline plus what the other live VMs added: never below what they hold, and the

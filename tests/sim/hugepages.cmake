@@ -9,7 +9,6 @@ foreach(case
     bad_values_are_refused_with_file_line
     impossible_count_is_refused_before_any_change
     partial_allocation_rolls_back_to_the_exact_count
-    allocation_completes_over_several_passes
     short_memory_without_fragmentation_fails_cleanly
     compaction_makes_room
     zfs_affected_kernel_is_not_compacted
