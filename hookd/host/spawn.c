@@ -97,28 +97,73 @@ static int pidfd_of(pid_t pid)
 #endif
 }
 
-/* Waits for pid until deadline, reading the captures meanwhile. true when it was reaped. */
-static bool wait_child(pid_t pid, int pidfd, struct capture cap[2], long long deadline, int *status)
+/* Sleeps in poll() until the child, one of fds or the deadline wakes us. Without a pidfd (kernel < 5.3)
+ * nothing wakes us when the child exits: ticks of 1 ms doubling up to 16 ms then. */
+static void sleep_until(int pidfd, struct pollfd *fds, size_t n_fds, long long left, int *tick)
 {
+	struct pollfd p[SPAWN_WAIT_MAX_FDS + 1];
+	nfds_t n = 0;
+
+	if (pidfd >= 0)
+		p[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	for (size_t i = 0; i < n_fds && i < SPAWN_WAIT_MAX_FDS; i++)
+		p[n++] = (struct pollfd){ .fd = fds[i].fd, .events = fds[i].events };
+	if (pidfd < 0) {
+		left = left < *tick ? left : *tick;
+		*tick = *tick < 16 ? *tick * 2 : 16;
+	}
+	(void)poll(p, n, (int)left); /* EINTR, or any wake-up: the caller looks again */
+}
+
+int spawn_wait(pid_t pid, long long deadline, struct pollfd *fds, size_t n_fds, void (*woke)(void *arg), void *arg,
+	       int *status)
+{
+	int pidfd = pidfd_of(pid), tick = 1, r;
+
 	for (;;) {
-		struct pollfd p[3];
-		nfds_t n = 0;
+		pid_t w = waitpid(pid, status, WNOHANG);
 		long long left = deadline - now_ms();
 
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return true;
-		if (left <= 0)
-			return false;
-		if (pidfd >= 0)
-			p[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-		for (int i = 0; i < 2; i++)
-			if (cap[i].fd >= 0)
-				p[n++] = (struct pollfd){ .fd = cap[i].fd, .events = POLLIN };
-		/* Without a pidfd (kernel < 5.3) nothing wakes us when the child exits: poll in short ticks. */
-		poll(p, n, (int)(pidfd >= 0 ? left : (left < 10 ? left : 10)));
-		for (int i = 0; i < 2; i++)
-			capture_drain(&cap[i]);
+		if (w == pid || (w < 0 && errno != EINTR)) {
+			r = w == pid ? 0 : -errno;
+			break;
+		}
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		sleep_until(pidfd, fds, n_fds, left, &tick);
+		if (woke)
+			woke(arg);
 	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return r;
+}
+
+/* spawn_wait's wake-ups drain the output pipes, which capture_drain closes at EOF. */
+struct capture_wait {
+	struct capture *cap;
+	struct pollfd fds[2];
+};
+
+static void capture_woke(void *arg)
+{
+	struct capture_wait *w = arg;
+
+	for (int i = 0; i < 2; i++) {
+		capture_drain(&w->cap[i]);
+		w->fds[i].fd = w->cap[i].fd;
+	}
+}
+
+/* Waits for pid until deadline, reading the captures meanwhile. */
+static int wait_child(pid_t pid, struct capture cap[2], long long deadline, int *status)
+{
+	struct capture_wait w = { cap,
+				  { { .fd = cap[0].fd, .events = POLLIN }, { .fd = cap[1].fd, .events = POLLIN } } };
+
+	return spawn_wait(pid, deadline, w.fds, 2, capture_woke, &w, status);
 }
 
 static void spawn_attrs(posix_spawnattr_t *at)
@@ -155,13 +200,18 @@ static void spawn_files(posix_spawn_file_actions_t *fa, int in, const int outp[2
 }
 
 /* Kills the child's process group after a timeout and reaps the child. */
-static int kill_and_reap(pid_t pid, int pidfd, struct capture cap[2], int *status, struct err *e)
+static int kill_and_reap(pid_t pid, struct capture cap[2], int *status, struct err *e)
 {
+	int r;
+
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-	if (!wait_child(pid, pidfd, cap, now_ms() + REAP_AFTER_KILL_MS, status))
-		return err_set(e, -ETIMEDOUT, "process %d did not die within %d ms of SIGKILL (stuck in the kernel?)",
-			       (int)pid, REAP_AFTER_KILL_MS);
+	r = wait_child(pid, cap, now_ms() + REAP_AFTER_KILL_MS, status);
+	if (r == -ETIMEDOUT)
+		return err_set(e, r, "process %d did not die within %d ms of SIGKILL (stuck in the kernel?)", (int)pid,
+			       REAP_AFTER_KILL_MS);
+	if (r < 0)
+		return err_set(e, r, "cannot wait for process %d: %s", (int)pid, strerror(-r));
 	return 0;
 }
 
@@ -208,7 +258,7 @@ int spawn_run(char *const argv[], char *const env[], enum spawn_output out, unsi
 int spawn_run_input(char *const argv[], char *const env[], const char *input, size_t input_len, enum spawn_output out,
 		    unsigned timeout_ms, struct spawn_result *res, struct err *e)
 {
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r = 0, pidfd;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r = 0;
 	struct capture cap[2] = { { .fd = -1 }, { .fd = -1 } };
 	_cleanup_close_ int in = -1;
 	posix_spawn_file_actions_t fa;
@@ -234,13 +284,13 @@ int spawn_run_input(char *const argv[], char *const env[], const char *input, si
 		err_set(e, r, "cannot run %s: %s", argv[0], strerror(-r));
 		goto out;
 	}
-	pidfd = pidfd_of(pid);
-	if (!wait_child(pid, pidfd, cap, now_ms() + timeout_ms, &status)) {
+	r = wait_child(pid, cap, now_ms() + timeout_ms, &status);
+	if (r == -ETIMEDOUT) {
 		res->timed_out = true;
-		r = kill_and_reap(pid, pidfd, cap, &status, e);
+		r = kill_and_reap(pid, cap, &status, e);
+	} else if (r < 0) {
+		err_set(e, r, "cannot wait for %s: %s", argv[0], strerror(-r));
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 	for (int i = 0; i < 2; i++)
 		capture_drain(&cap[i]); /* what is left; a grandchild holding the pipe open is not waited for */
 	if (!res->timed_out && WIFEXITED(status))

@@ -6,7 +6,9 @@
 #ifndef HOOKD_SPAWN_PROG_H
 #define HOOKD_SPAWN_PROG_H
 
+#include <poll.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -36,6 +38,16 @@ int spawn_run(char *const argv[], char *const env[], enum spawn_output out, unsi
 int spawn_run_input(char *const argv[], char *const env[], const char *input, size_t input_len, enum spawn_output out,
 		    unsigned timeout_ms, struct spawn_result *res, struct err *e);
 bool spawn_ok(const struct spawn_result *res);
+
+/* Most fds spawn_wait watches besides the child. */
+#define SPAWN_WAIT_MAX_FDS 4
+/* The one wait for a child with a deadline (spawn_run's commands, sysfs_write_bounded's writer):
+ * until pid ends or deadline (now_ms()'s monotonic clock) passes; a signal (EINTR) does not end it.
+ * It sleeps in poll() on the child's pidfd and on fds (may be NULL; an fd < 0 is skipped) and calls
+ * woke(arg), when given, after each wake-up (which may change fds). 0 with *status once the child is
+ * reaped; -ETIMEDOUT at the deadline, the child left running; -errno when waitpid fails (not our child). */
+int spawn_wait(pid_t pid, long long deadline, struct pollfd *fds, size_t n_fds, void (*woke)(void *arg), void *arg,
+	       int *status);
 /* "exit code 3", "killed by signal 9 (Killed)", "timed out after 500 ms (killed with its process
  * group)". Caller frees. */
 char *spawn_status(const struct spawn_result *res);

@@ -4,14 +4,14 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include "spawn_prog.h"
 
 char *sysfs_path(const char *root, const char *fmt, ...)
 {
@@ -114,41 +114,6 @@ int sysfs_write(const char *root, const char *abs, const char *value)
 	return write_value(p, value);
 }
 
-static int wait_child(pid_t pid, unsigned timeout_ms, int *status)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	long long deadline = now_ms() + timeout_ms;
-
-	for (;;) {
-		pid_t w = waitpid(pid, status, WNOHANG);
-		long long left;
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			if (pidfd >= 0)
-				close(pidfd);
-			return -errno;
-		}
-		left = deadline - now_ms();
-		if (left <= 0) {
-			if (pidfd >= 0)
-				close(pidfd);
-			return -ETIMEDOUT;
-		}
-		if (pidfd >= 0) {
-			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-			poll(&pfd, 1, (int)left);
-		} else {
-			struct timespec ts = { 0, 2 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	return 0;
-}
-
 int sysfs_write_bounded(const char *root, const char *abs, const char *value, unsigned timeout_ms)
 {
 	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);
@@ -163,7 +128,7 @@ int sysfs_write_bounded(const char *root, const char *abs, const char *value, un
 		r = write_value(p, value);
 		_exit(r < 0 ? (-r & 0x7f) : 0);
 	}
-	r = wait_child(pid, timeout_ms, &status);
+	r = spawn_wait(pid, now_ms() + timeout_ms, NULL, 0, NULL, NULL, &status);
 	if (r == -ETIMEDOUT) {
 		/* A task stuck in the kernel may not even die of SIGKILL: abandon it, never wait for it. */
 		kill(pid, SIGKILL);

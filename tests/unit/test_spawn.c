@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "fixture.h"
@@ -112,6 +113,83 @@ static void test_timeout_kills_process_group(void)
 		CHECK(reaped_killed((pid_t)bg)); /* the background sleep got SIGKILL, not just the shell */
 	free(pidtxt);
 	spawn_result_free(&res);
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+struct wake_reader {
+	int fd;
+	size_t got;
+};
+
+/* What a woke callback does: read what woke the wait (the fd is non-blocking). */
+static void read_wake(void *arg)
+{
+	struct wake_reader *w = arg;
+	char c;
+
+	while (read(w->fd, &c, 1) == 1)
+		w->got++;
+}
+
+/* spawn_wait, the one wait with a deadline: a child that ends first is reaped with its status; at the
+ * deadline it returns -ETIMEDOUT and leaves the child running; a signal in between (EINTR, no
+ * SA_RESTART) does not end the wait; another process's pid is an error at once, not a wait. */
+static void test_wait_deadline(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval every = { { 0, 20000 }, { 0, 20000 } }, off = { 0 };
+	struct wake_reader wr = { -1, 0 };
+	int status = 0, p[2];
+	struct pollfd fds[1];
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0)
+		_exit(7);
+	CHECK(spawn_wait(pid, now_ms() + 60000, NULL, 0, NULL, NULL, &status) == 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+
+	pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	CHECK(spawn_wait(pid, now_ms() + 100, NULL, 0, NULL, NULL, &status) == -ETIMEDOUT);
+	CHECK(kill(pid, 0) == 0); /* not reaped, still there */
+	kill(pid, SIGKILL);
+	CHECK(spawn_wait(pid, now_ms() + 60000, NULL, 0, NULL, NULL, &status) == 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	/* signals every 20 ms while the child sleeps 300 ms: the wait goes on until it exits */
+	CHECK(pipe2(p, O_NONBLOCK) == 0);
+	wr.fd = p[0];
+	fds[0] = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	sigaction(SIGALRM, &sa, &old);
+	alarms = 0;
+	pid = fork();
+	if (pid == 0) {
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300000);
+		_exit(3);
+	}
+	close(p[1]);
+	setitimer(ITIMER_REAL, &every, NULL);
+	CHECK(spawn_wait(pid, now_ms() + 60000, fds, 1, read_wake, &wr, &status) == 0);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	CHECK(alarms > 0 && wr.got == 1); /* the pipe woke it and woke() read it */
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	close(p[0]);
+
+	CHECK(spawn_wait(getppid(), now_ms() + 60000, NULL, 0, NULL, NULL, &status) == -ECHILD);
 }
 
 /* Words go through as they are: no splitting, no ';', '$', '`' or glob interpretation. */
@@ -277,6 +355,7 @@ int main(void)
 	test_tmpdir_create("spawn");
 	test_exit_codes_and_signals();
 	test_timeout_kills_process_group();
+	test_wait_deadline();
 	test_argv_untouched();
 	test_capture_is_bounded();
 	test_to_stderr_never_stdout();
