@@ -11,9 +11,6 @@
 . /hookd-test/lib.sh
 set -u
 ms() { awk '{printf "%d", $1*1000}' /proc/uptime; }
-dev() { echo /sys/bus/pci/devices/$1; }
-drv() { if [ -e "$(dev $1)/driver" ]; then basename "$(readlink "$(dev $1)/driver")"; else echo none; fi; }
-grp() { basename "$(readlink "$(dev $1)/iommu_group")"; }
 denied() { dmesg | grep -c 'apparmor="DENIED"'; }
 GPU=0000:01:00.0 AUD=0000:01:00.1
 T=/tmp/stack; mkdir -p $T

@@ -5,6 +5,11 @@ pass() { P=$((P+1)); echo "@@T PASS $*"; }
 fail() { F=$((F+1)); echo "@@T FAIL $*"; }
 info() { echo "@@T INFO $*"; }
 show() { sed 's/^/@@T INFO   | /' "$@"; }   # quote a file (stderr of a run, ...) into the log
+# PCI function BDF: its sysfs directory, its driver (or none), driver_override, IOMMU group
+dev() { echo /sys/bus/pci/devices/$1; }
+drv() { if [ -e "$(dev $1)/driver" ]; then basename "$(readlink "$(dev $1)/driver")"; else echo none; fi; }
+ovr() { cat "$(dev $1)/driver_override"; }
+grp() { basename "$(readlink "$(dev $1)/iommu_group")"; }
 
 SBIN=/usr/sbin
 HOOK=$SBIN/hookd-qemu

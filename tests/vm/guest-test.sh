@@ -4,10 +4,6 @@
 # group behind a root port; 02:00.0 e1000e is alone. Prints "@@T PASS|FAIL|INFO" lines and
 # ends with "N passed, N failed"; exit status 0 only when nothing failed.
 . /hookd-test/lib.sh
-dev() { echo /sys/bus/pci/devices/$1; }
-drv() { if [ -e "$(dev $1)/driver" ]; then basename "$(readlink "$(dev $1)/driver")"; else echo none; fi; }
-ovr() { cat "$(dev $1)/driver_override"; }
-grp() { basename "$(readlink "$(dev $1)/iommu_group")"; }
 state() { echo "$GPU=$(drv $GPU)/$(ovr $GPU) $AUD=$(drv $AUD)/$(ovr $AUD) $NIC=$(drv $NIC)/$(ovr $NIC)"; }
 
 GPU=0000:01:00.0 AUD=0000:01:00.1 NIC=0000:02:00.0
