@@ -30,7 +30,9 @@
 #   UEFI, so /sys/firmware/efi, efi-framebuffer.0 and fbcon are real), HOOKD_VM_APPEND (extra
 #   kernel command line, e.g. modprobe.blacklist=bochs: coldplug honours modprobe's blacklist),
 #   HOOKD_VM_EXTRA_MODULES (more modules in the initramfs), HOOKD_VM_QEMU_EXTRA (more QEMU
-#   arguments, split on blanks: a -drive for bench/hugepages-frag.sh).
+#   arguments, split on blanks: a -drive for bench/hugepages-frag.sh), HOOKD_VM_IOMMU (on, the
+#   default | off: no intel-iommu device, so no DMAR table, as on a host whose firmware has VT-d
+#   disabled; the kernel command line still says intel_iommu=on).
 # Exit: 0 pass; 1 guest test failed; 2 no result from the guest; 3 timeout; 4 host setup error.
 set -euo pipefail
 
@@ -42,6 +44,7 @@ SMP=${HOOKD_VM_SMP:-2}
 NUMA=${HOOKD_VM_NUMA:-0}
 FIRMWARE=${HOOKD_VM_FIRMWARE:-bios}
 APPEND=${HOOKD_VM_APPEND:-}
+IOMMU=${HOOKD_VM_IOMMU:-on}
 INSTALL=1
 WORK=""
 TEST=""
@@ -284,7 +287,8 @@ boot() {
   esac
   LOG=$WORK/serial-$accel.log
   : >"$LOG"
-  local fw=() numa=()
+  local fw=() numa=() iommu=(-device intel-iommu,intremap=on)
+  [ "$IOMMU" = off ] && iommu=()
   if [ "$FIRMWARE" = ovmf ]; then   # UEFI: OVMF boots -kernel itself and hands its GOP to efifb
     cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/ovmf-vars.fd"
     fw=(-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
@@ -296,7 +300,7 @@ boot() {
     -chardev "file,id=ser0,path=$LOG" -serial chardev:ser0
     "${fw[@]}" "${numa[@]}"
     -audiodev none,id=noaudio
-    -device intel-iommu,intremap=on
+    "${iommu[@]}"
     -device pcie-root-port,id=rp1,bus=pcie.0,addr=0x1c.0,chassis=1,slot=1,multifunction=on
     -device VGA,id=gpu,bus=rp1,addr=0x0.0,multifunction=on
     -device ich9-intel-hda,id=gpuaudio,bus=rp1,addr=0x0.1
