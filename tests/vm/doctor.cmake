@@ -16,6 +16,7 @@ hookd_vm_test(vm_doctor guest-doctor.sh
   --require vm_doctor_reset_virtio_disk_matches_config_space
   --require vm_doctor_gpu_group_viable_with_companion
   --require vm_doctor_boot_vga_without_single_gpu_sections_fails
+  --require vm_doctor_group_held_by_another_vm_not_viable
   --require vm_doctor_json_real_host
   --require vm_vfio_refuses_nic_with_default_route
   --require vm_doctor_fails_on_nic_with_default_route

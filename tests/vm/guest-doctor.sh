@@ -144,6 +144,26 @@ has "FAIL gpuvm boot-vga: $GPU is the boot VGA: the host's console and display r
 [ "$(grep -c '^FAIL' $T/out)" = 1 ] || why="$why $(grep -c '^FAIL' $T/out) FAIL lines (want 1)"
 [ -z "$why" ] && pass "vm_doctor_boot_vga_without_single_gpu_sections_fails" || fail "vm_doctor_boot_vga_without_single_gpu_sections_fails:$why"
 
+# A group another VM holds is not viable: gpuvm prepared (its journal names the group's functions),
+# a second VM passing the same GPU is told which VM holds it; gpuvm itself still sees it viable.
+vm gpuvm2 04 '[vfio]\ndevices = auto\ncompanions = yes\n' $GPU
+hook gpuvm prepare begin $T/gpuvm.xml; r1=$RC
+held="$(drv $GPU)/$(drv $AUD)"
+hookd doctor gpuvm2 --xml $T/gpuvm2.xml; r2=$RC; cp $T/out $T/doctor2
+hookd doctor gpuvm --xml $T/gpuvm.xml; r3=$RC; cp $T/out $T/doctor1
+hook gpuvm release end $T/gpuvm.xml; r4=$RC
+sleep 0.5
+why="" g=$(grp $GPU)
+[ $r1 = 0 ] && [ "$held" = vfio-pci/vfio-pci ] || why="$why prepare gpuvm: exit $r1, $held"
+[ $r2 = 1 ] || why="$why doctor gpuvm2 exit $r2"
+grep -qxF "FAIL gpuvm2 group: IOMMU group $g of $GPU is not viable: $GPU is held by VM 'gpuvm' ($GPU vfio-pci, $AUD vfio-pci); stop that VM first" $T/doctor2 ||
+  { why="$why no held-by line"; show $T/doctor2; }
+grep -qxF "ok   gpuvm group: $GPU is in IOMMU group $g, viable: $GPU vfio-pci, $AUD vfio-pci" $T/doctor1 ||
+  { why="$why gpuvm's own group"; show $T/doctor1; }
+[ $r4 = 0 ] && [ -z "$(journal)" ] && [ "$(drv $GPU)" = bochs-drm ] || why="$why release gpuvm: exit $r4, $(drv $GPU), journal '$(journal)'"
+[ -z "$why" ] && pass "vm_doctor_group_held_by_another_vm_not_viable: $(grep 'FAIL gpuvm2 group' $T/doctor2 | cut -c1-100)..." ||
+  fail "vm_doctor_group_held_by_another_vm_not_viable:$why"
+
 hookd doctor nicvm --xml $T/nicvm.xml --json
 why=""
 [ $RC = 0 ] || why="$why exit $RC"
