@@ -4,8 +4,9 @@
 # cases. An Intel vendor string makes doctor's advice the Intel one (TCG's -cpu max says AMD).
 # Checks: doctor's iommu, cgroup v2 + cpuset, group viability and reset lines against what the
 # guest's /sys and config space say; the boot VGA without the single-GPU sections fails; the
-# e1000e with an address / the default route, and the disk mounted or swapped on, refused by plan,
-# the hook and `hookd run`; force and an unmounted disk taken and given back.
+# e1000e with an address / the default route, the disk mounted or with swap on a partition, and
+# the GPU whose /dev/dri/card0 a process holds open, refused by plan, the hook and `hookd run`;
+# force, the unused disk and the closed GPU taken and given back.
 set(HOOKD_VM_DOCTOR_DISK ${CMAKE_CURRENT_BINARY_DIR}/work-vm_doctor/disk.raw)
 hookd_vm_test(vm_doctor guest-doctor.sh
   --stage ${CMAKE_CURRENT_SOURCE_DIR}/stage-disk.sh
@@ -23,9 +24,11 @@ hookd_vm_test(vm_doctor guest-doctor.sh
   --require vm_vfio_refuses_nic_with_address
   --require vm_vfio_force_takes_nic_and_release_gives_it_back
   --require vm_vfio_refuses_disk_with_mounted_filesystem
-  --require vm_vfio_refuses_disk_with_active_swap
+  --require vm_vfio_refuses_disk_with_swap_on_a_partition
   --require vm_vfio_takes_disk_once_unused_and_gives_it_back
   --require vm_vfio_disk_block_device_back_after_release
+  --require vm_vfio_refuses_gpu_whose_drm_node_is_held_open
+  --require vm_vfio_takes_gpu_once_its_drm_node_is_closed
   --timeout 600)
 set_property(TEST vm_doctor APPEND PROPERTY ENVIRONMENT
   HOOKD_VM_CPU=max,vendor=GenuineIntel "HOOKD_VM_EXTRA_MODULES=virtio_pci virtio_blk ext4"

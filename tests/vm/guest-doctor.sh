@@ -245,15 +245,35 @@ if mke2fs -q /dev/vda >$T/mkfs 2>&1 && mount -t ext2 /dev/vda /mnt/disk 2>>$T/mk
 else
   fail "setup: mke2fs/mount /dev/vda"; show $T/mkfs
 fi
-if mkswap /dev/vda >$T/mkswap 2>&1 && swapon /dev/vda 2>>$T/mkswap; then
-  refused vm_vfio_refuses_disk_with_active_swap diskvm $T/diskvm.xml $DISK "swap is active on vda"
-  swapoff /dev/vda
+# swap on a partition: the partition's /sys/class/block link runs through the function too
+printf 'o\nn\np\n1\n\n\nt\n82\nw\n' | fdisk /dev/vda >$T/fdisk 2>&1
+i=0; while [ ! -b /dev/vda1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -b /dev/vda1 ] && mkswap /dev/vda1 >$T/mkswap 2>&1 && swapon /dev/vda1 2>>$T/mkswap; then
+  info "swaps: $(tail -n +2 /proc/swaps | tr '\n' ';')"
+  refused vm_vfio_refuses_disk_with_swap_on_a_partition diskvm $T/diskvm.xml $DISK "swap is active on vda1"
+  swapoff /dev/vda1
 else
-  fail "setup: mkswap/swapon /dev/vda"; show $T/mkswap
+  fail "setup: fdisk/mkswap/swapon /dev/vda1"; show $T/fdisk $T/mkswap
 fi
 round_trip vm_vfio_takes_disk_once_unused_and_gives_it_back diskvm $T/diskvm.xml $DISK
 i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -b /dev/vda ] && pass "vm_vfio_disk_block_device_back_after_release" || fail "vm_vfio_disk_block_device_back_after_release: no /dev/vda"
+
+
+# --- the GPU's DRM node held open by a host process in a service's cgroup (a compositor, say)
+if [ -e /dev/dri/card0 ]; then
+  mkdir -p /sys/fs/cgroup/system.slice/display-manager.service
+  sleep 600 </dev/dri/card0 &
+  HOLDER=$!
+  echo $HOLDER >/sys/fs/cgroup/system.slice/display-manager.service/cgroup.procs
+  refused vm_vfio_refuses_gpu_whose_drm_node_is_held_open gpuvm $T/gpuvm.xml $GPU \
+    "pid $HOLDER (sleep, unit display-manager.service) holds /dev/dri/card0 open"
+  [ "$(drv $AUD)" = snd_hda_intel ] || fail "vm_vfio_refuses_gpu_whose_drm_node_is_held_open: $AUD now on $(drv $AUD)"
+  kill $HOLDER; wait $HOLDER 2>/dev/null
+  round_trip vm_vfio_takes_gpu_once_its_drm_node_is_closed gpuvm $T/gpuvm.xml $GPU
+else
+  fail "vm_vfio_refuses_gpu_whose_drm_node_is_held_open: no /dev/dri/card0 in the guest"
+fi
 
 echo "$P passed, $F failed"
 [ $F -eq 0 ]
