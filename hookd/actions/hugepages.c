@@ -9,11 +9,10 @@
  * shared baseline. Apply and revert never add or subtract: they write the count the live journals
  * call for (baseline + the pages every live VM added), so running either again after a crash, or
  * after another VM's run, changes nothing more, and any start/stop order ends with the original. */
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 
+#include "hugepages_arc.h"
 #include "journal.h"
 #include "plan.h"
 #include "shared.h"
@@ -34,6 +33,7 @@ struct hp_conf {
 	unsigned long long pages;
 	enum node_mode node_mode;
 	unsigned node;
+	unsigned long long arc_max; /* zfs_arc_max while the VM runs, in bytes (0: leave the ARC alone) */
 };
 
 /* One pool: a page size, globally (node < 0) or on one NUMA node. */
@@ -50,34 +50,17 @@ static void hp_init(void *data)
 }
 
 /* "2M", "1G", "2048k", "2048kB", "1GiB"; a bare number is KiB, as in libvirt and sysfs names. */
-static int parse_size(const char *v, unsigned long long *kib)
+static int parse_page_size(const char *v, unsigned long long *kib)
 {
-	static const struct {
-		const char *unit;
-		unsigned shift;
-	} units[] = { { "", 0 },    { "k", 0 },    { "kb", 0 }, { "kib", 0 }, { "m", 10 },
-		      { "mb", 10 }, { "mib", 10 }, { "g", 20 }, { "gb", 20 }, { "gib", 20 } };
 	unsigned long long n;
-	char *end;
 
-	if (!isdigit((unsigned char)v[0]))
+	if (parse_size(v, 1024, &n) < 0 || n % 1024)
 		return -EINVAL;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno)
+	n >>= 10;
+	if (n < MIN_HUGEPAGE_KIB || (n & (n - 1)))
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcasecmp(end, units[i].unit) != 0)
-			continue;
-		if (n > (~0ULL >> units[i].shift))
-			return -EINVAL;
-		n <<= units[i].shift;
-		if (n < MIN_HUGEPAGE_KIB || (n & (n - 1)))
-			return -EINVAL;
-		*kib = n;
-		return 0;
-	}
-	return -EINVAL;
+	*kib = n;
+	return 0;
 }
 
 static int hp_set(void *data, const char *key, const char *value, struct err *e)
@@ -88,7 +71,7 @@ static int hp_set(void *data, const char *key, const char *value, struct err *e)
 	if (strcmp(key, "size") == 0) {
 		if (strcmp(value, "auto") == 0)
 			c->size_kib = 0;
-		else if (parse_size(value, &c->size_kib) < 0)
+		else if (parse_page_size(value, &c->size_kib) < 0)
 			return err_set(
 				e, -EINVAL,
 				"expected a huge page size such as 2M or 1G (a power of two of at least 64k), got '%s'",
@@ -101,6 +84,8 @@ static int hp_set(void *data, const char *key, const char *value, struct err *e)
 			return err_set(e, -EINVAL, "expected 'auto' or a number of pages (1 or more), got '%s'", value);
 		return 0;
 	}
+	if (strcmp(key, "zfs_arc_max") == 0)
+		return hugepages_arc_parse(value, &c->arc_max, e);
 	if (strcmp(key, "node") != 0)
 		return -ENOENT;
 	if (strcmp(value, "auto") == 0)
@@ -168,14 +153,9 @@ static int pool_write_nr(const char *root, const struct pool *p, unsigned long l
 			 struct err *e)
 {
 	_cleanup_free_ char *dir = pool_dir(p), *path = xasprintf("%s/nr_hugepages", dir);
-	char val[32];
-	int r;
+	int r = sysfs_write_uint(root, path, nr, e);
 
-	snprintf(val, sizeof(val), "%llu", nr);
-	r = sysfs_write(root, path, val);
-	if (r < 0)
-		return err_set(e, r, "cannot write %s to %s: %s", val, path, strerror(-r));
-	return pool_read(root, p, "nr_hugepages", now, e);
+	return r < 0 ? r : pool_read(root, p, "nr_hugepages", now, e);
 }
 
 static int parse_saved(const char *saved, unsigned long long *prev, unsigned long long *add);
@@ -426,6 +406,8 @@ static int hp_plan(const struct action_ctx *ctx, const void *data, enum phase ph
 		r = resolve_need(ctx, c, size, &need, e);
 	if (r == 0)
 		r = resolve_nodes(ctx, c, &nodes, &n);
+	if (r == 0 && c->arc_max) /* first: a smaller ARC leaves room for the pages */
+		r = hugepages_arc_plan(ctx, c->arc_max, pl, e);
 	/* Several numatune nodes: the pages are split evenly, the remainder on the first nodes. */
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		struct pool p = { size, nodes[i] };
@@ -456,6 +438,8 @@ static int hp_observe(const struct action_ctx *ctx, const struct step *st, char 
 	unsigned long long need, base;
 	int r;
 
+	if (strcmp(st->op, HUGEPAGES_ARC_OP) == 0)
+		return hugepages_arc_observe(ctx, st, saved, e);
 	if (pool_from_key(st->target, &p) < 0 || parse_uint(st->value, &need) < 0)
 		return err_set(e, -EINVAL, "bad hugepages step '%s' = '%s'", st->target, st->value);
 	r = pool_state(ctx, &p, need, &s, e);
@@ -509,6 +493,8 @@ static int hp_apply(const struct action_ctx *ctx, const struct step *st, const c
 	struct pool p;
 	int r;
 
+	if (strcmp(st->op, HUGEPAGES_ARC_OP) == 0)
+		return hugepages_arc_apply(ctx, st, saved, e);
 	if (pool_from_key(st->target, &p) < 0 || parse_saved(saved, &prev, &add) < 0)
 		return err_set(e, -EINVAL, "bad hugepages journal record '%s' (%s)", st->target, saved);
 	r = pool_baseline(ctx, st->target, prev, &base, e);
@@ -542,6 +528,8 @@ static int hp_revert(const struct action_ctx *ctx, const struct journal_rec *rec
 	struct pool p;
 	int r;
 
+	if (strcmp(rec->op, HUGEPAGES_ARC_OP) == 0)
+		return hugepages_arc_revert(ctx, rec->saved, e);
 	if (pool_from_key(rec->target, &p) < 0 || parse_saved(rec->saved, &prev, &add) < 0)
 		return err_set(e, -EINVAL, "bad hugepages journal record '%s' (%s)", rec->target, rec->saved);
 	if (!sysfs_exists(root, (dir = pool_dir(&p))))

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 int err_set(struct err *e, int ret, const char *fmt, ...)
@@ -112,6 +113,34 @@ int parse_uint(const char *s, unsigned long long *out)
 	if (errno || *end)
 		return errno ? -errno : -EINVAL;
 	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, unsigned long long bare_unit, unsigned long long *bytes)
+{
+	static const char units[] = "kmgt";
+	unsigned long long n, unit = bare_unit;
+	char *end;
+	const char *u;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		u = strchr(units, tolower((unsigned char)*end));
+		if (!u || !*u)
+			return -EINVAL;
+		unit = 1ULL << (10 * (u - units + 1));
+		end++;
+		if (strcasecmp(end, "") != 0 && strcasecmp(end, "b") != 0 && strcasecmp(end, "ib") != 0)
+			return -EINVAL;
+	}
+	if (unit && n > ~0ULL / unit)
+		return -EINVAL;
+	*bytes = n * unit;
 	return 0;
 }
 

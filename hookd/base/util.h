@@ -65,6 +65,9 @@ char *strstrip(char *s);
 int parse_bool(const char *s, bool *out, struct err *e);
 /* Parses a whole unsigned decimal number; -EINVAL on anything else. */
 int parse_uint(const char *s, unsigned long long *out);
+/* A size: "8G", "512M", "2048k", "1GiB" (k, M, G, T; any case; "B" or "iB" may follow); a bare number
+ * counts bare_unit bytes. In bytes; -EINVAL for anything else or past 2^64. */
+int parse_size(const char *s, unsigned long long bare_unit, unsigned long long *bytes);
 /* Reads all of fd up to max bytes into a NUL-terminated buffer; -EFBIG beyond max. */
 int read_all_fd(int fd, size_t max, char **out, size_t *len);
 /* The largest domain XML any of hookd's programs accepts (stdin, --xml, the parser): libvirt's are

@@ -114,6 +114,18 @@ int sysfs_write(const char *root, const char *abs, const char *value)
 	return write_value(p, value);
 }
 
+int sysfs_write_uint(const char *root, const char *abs, unsigned long long v, struct err *e)
+{
+	char val[32];
+	int r;
+
+	snprintf(val, sizeof(val), "%llu", v);
+	r = sysfs_write(root, abs, val);
+	if (r < 0)
+		return err_set(e, r, "cannot write %s to %s: %s", val, abs, strerror(-r));
+	return 0;
+}
+
 int sysfs_write_bounded(const char *root, const char *abs, const char *value, unsigned timeout_ms)
 {
 	_cleanup_free_ char *p = sysfs_path(root, "%s", abs);

@@ -18,6 +18,8 @@ int sysfs_read_bin(const char *root, const char *abs, size_t max, char **out, si
 int sysfs_meminfo_field(const char *root, const char *file, const char *field, unsigned long long *out);
 /* One write(2) of value, as the kernel expects for attributes; -errno of the write on failure. */
 int sysfs_write(const char *root, const char *abs, const char *value);
+/* sysfs_write of a decimal number, saying which file refused which value. */
+int sysfs_write_uint(const char *root, const char *abs, unsigned long long v, struct err *e);
 /* Like sysfs_write, but done by a child process that is abandoned after timeout_ms (-ETIMEDOUT):
  * some writes (unbind of a driver spinning in remove) can block in the kernel for ever. */
 int sysfs_write_bounded(const char *root, const char *abs, const char *value, unsigned timeout_ms);

@@ -2,6 +2,7 @@
 # `hookd plan --json` prints is what `hookd run` journals and writes (tests/sim/test_plan_run.sh).
 foreach(case
     hugepages
+    zfs_arc_max
     cpus
     modules
     service
@@ -12,5 +13,5 @@ foreach(case
     SIM_JSONFLAT=$<TARGET_FILE:sim-jsonflat>
     SIM_MKROOT_MODULES=$<TARGET_FILE:sim-mkroot-modules>
     SIM_MKROOT_CPUS=$<TARGET_FILE:sim-mkroot-cpus>
-    SIM_MKROOT_HUGEPAGES=$<TARGET_FILE:sim-mkroot-hugepages>)
+    SIM_MKROOT_HUGEPAGES=$<TARGET_FILE:sim-mkroot-hugepages> SIM_MKROOT_ZFS=$<TARGET_FILE:sim-mkroot-zfs>)
 endforeach()

@@ -9,6 +9,10 @@
  *       shrinks by freeing from the node with the most free pages.
  *   proc/sys/vm/drop_caches (1..3), then proc/sys/vm/compact_memory
  *       memory that was too fragmented (.sim fragmented) becomes allocatable (added to capacity).
+ *   sys/module/zfs/parameters/zfs_arc_max (fixture: mkroot_zfs.c)
+ *       as OpenZFS's arc_tuning_update(): any number is stored; the ARC's maximum (c_max in
+ *       proc/spl/kstat/zfs/arcstats) follows only a value of at least 64 MiB, below MemTotal and
+ *       above c_min; 0 and other values leave it where it is. Not a number: EINVAL.
  *
  * Simulator state (relative to the root), one directory per size and node:
  *   .sim/hugepages/<kB>/node<N>/capacity    how many pages the node's pool can reach
@@ -210,7 +214,63 @@ static void compact(void)
 	closedir(d);
 }
 
-enum hp_file { HP_NONE, HP_DROP, HP_COMPACT, HP_GLOBAL_NR, HP_NODE_NR };
+/* The file's text, up to size - 1 bytes ("" when it cannot be read). */
+static void read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? 0 : read(fd, buf, size - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+}
+
+/* The value of the kstat line "name type value" in text, or 0. */
+static unsigned long long kstat_get(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		unsigned type;
+		unsigned long long v;
+
+		if (!strncmp(p, name, n) && p[n] == ' ' && sscanf(p + n, " %u %llu", &type, &v) == 2)
+			return v;
+	}
+	return 0;
+}
+
+/* zfs_arc_max = v: stored as written; c_max follows when arc_tuning_update() would take it. */
+static int arc_max_store(unsigned long long v)
+{
+	char p[PATH_MAX], text[8192] = "", out[8192], *line, *save = NULL;
+	size_t o = 0;
+	unsigned long long kib = 0;
+	int fd;
+
+	hp_path(p, "sys/module/zfs/parameters/zfs_arc_max");
+	write_ull(p, v);
+	hp_path(p, "proc/meminfo");
+	read_text(p, text, sizeof(text));
+	if (strstr(text, "MemTotal:"))
+		sscanf(strstr(text, "MemTotal:"), "MemTotal: %llu", &kib);
+	hp_path(p, "proc/spl/kstat/zfs/arcstats");
+	read_text(p, text, sizeof(text));
+	if (!v || v < (64ULL << 20) || v >= kib * 1024 || v <= kstat_get(text, "c_min"))
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line && o < sizeof(out) - 64; line = strtok_r(NULL, "\n", &save))
+		o += (size_t)(strncmp(line, "c_max ", 6)
+				      ? snprintf(out + o, sizeof(out) - o, "%s\n", line)
+				      : snprintf(out + o, sizeof(out) - o, "%-32s4    %llu\n", "c_max", v));
+	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0 || write(fd, out, o) != (ssize_t)o)
+		fprintf(stderr, "simkernel: cannot rewrite %s\n", p);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+enum hp_file { HP_NONE, HP_DROP, HP_COMPACT, HP_GLOBAL_NR, HP_NODE_NR, HP_ARC_MAX };
 
 static enum hp_file classify(const char *rel, unsigned long long *kb, int *node)
 {
@@ -220,6 +280,8 @@ static enum hp_file classify(const char *rel, unsigned long long *kb, int *node)
 		return HP_DROP;
 	if (strcmp(rel, "/proc/sys/vm/compact_memory") == 0)
 		return HP_COMPACT;
+	if (strcmp(rel, "/sys/module/zfs/parameters/zfs_arc_max") == 0)
+		return HP_ARC_MAX;
 	*node = -1;
 	if (sscanf(rel, "/sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages%n", kb, &used) == 1 && !rel[used])
 		return HP_GLOBAL_NR;
@@ -251,6 +313,8 @@ static int store(enum hp_file f, unsigned long long kb, int node, const char *va
 	want = strtoull(val, &end, 10);
 	if (end == val || errno || (*end && *end != '\n') || val[0] == '-')
 		return -EINVAL;
+	if (f == HP_ARC_MAX)
+		return arc_max_store(want);
 	return set_nr(kb, node, want);
 }
 

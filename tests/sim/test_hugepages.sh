@@ -2,7 +2,7 @@
 # hookd's [hugepages] action against the simulated kernel: test_hugepages.sh CASE.
 # Fixture: sim-mkroot (gpu preset) + sim-mkroot-hugepages (2 nodes of 8 GiB; pools per case).
 source "${SIM_LIB:-$(dirname "$0")/lib.sh}"
-: "${HOOKD_BIN:?}" "${SIM_MKROOT_HUGEPAGES:?}"
+: "${HOOKD_BIN:?}" "${SIM_MKROOT_HUGEPAGES:?}" "${SIM_MKROOT_ZFS:?}"
 N0=sys/devices/system/node/node0/hugepages
 N1=sys/devices/system/node/node1/hugepages
 G=sys/kernel/mm/hugepages
@@ -342,32 +342,49 @@ crash_run() {
 	((rc == 0 || rc == 137)) || fail "$vm $what with a crash at write $n exited $rc: $(cat "$T/out")"
 }
 
-# A release killed after its nr_hugepages write, before the journal dropped the record: the
-# restore that follows must not give the pages back a second time (10 pages reserved at boot stay).
-case_release_crash_then_restore_keeps_boot_pages() {
-	local n=1
-	while ((n <= 10)); do
-		hp_root --pool 2048:0:300:400:10
-		vm win11 $UA 1048576 'size = 2M\nnode = 0\n'
-		run win11 prepare
-		expect_rc 0 prepare
-		crash_run $n win11 release
+# each_crash_point VM PHASE MIN SETUP AFTER: for n = 1, 2, ...: SETUP, the run (VM PHASE) killed right
+# after its nth kernel write, then AFTER n; once the run finishes uncrashed (it must have made at
+# least MIN writes), AFTER 0.
+each_crash_point() {
+	local vm=$1 phase=$2 min=$3 setup=$4 after=$5 n=1
+	while ((n <= 12)); do
+		$setup
+		crash_run $n "$vm" "$phase"
 		if ((!CRASHED)); then
-			ok "release makes $((n - 1)) kernel writes; every crash point covered"
-			((n > 1)) || fail "release made no kernel write"
-			expect_eq "$(pool 2048)" "10/10 10/10 0/0" "uncrashed release: pool back to 10"
+			ok "$phase makes $((n - 1)) kernel writes; every crash point covered"
+			((n > min)) || fail "$phase made only $((n - 1)) kernel writes"
+			$after 0
 			return
 		fi
-		hookd restore win11
-		expect_rc 0 "restore after a release crashed at write $n"
-		expect_eq "$(pool 2048)" "10/10 10/10 0/0" "release crashed at write $n, then restore: pool back to 10"
-		hookd restore win11
-		expect_rc 0 "restore again"
-		expect_eq "$(pool 2048)" "10/10 10/10 0/0" "a second restore changes nothing"
-		expect_no_journals
+		$after $n
 		n=$((n + 1))
 	done
-	fail "release still crashing after 10 writes"
+	fail "$phase still crashing after 12 writes"
+}
+
+# A release killed after its nr_hugepages write, before the journal dropped the record: the
+# restore that follows must not give the pages back a second time (10 pages reserved at boot stay).
+boot_pages_prepared() {
+	hp_root --pool 2048:0:300:400:10
+	vm win11 $UA 1048576 'size = 2M\nnode = 0\n'
+	run win11 prepare
+	expect_rc 0 prepare
+}
+boot_pages_restored() {
+	if (($1 == 0)); then
+		expect_eq "$(pool 2048)" "10/10 10/10 0/0" "uncrashed release: pool back to 10"
+		return
+	fi
+	hookd restore win11
+	expect_rc 0 "restore after a release crashed at write $1"
+	expect_eq "$(pool 2048)" "10/10 10/10 0/0" "release crashed at write $1, then restore: pool back to 10"
+	hookd restore win11
+	expect_rc 0 "restore again"
+	expect_eq "$(pool 2048)" "10/10 10/10 0/0" "a second restore changes nothing"
+	expect_no_journals
+}
+case_release_crash_then_restore_keeps_boot_pages() {
+	each_crash_point win11 release 1 boot_pages_prepared boot_pages_restored
 }
 
 # VM a killed after its intent record, before it reserved anything; b then prepares 64 pages.
@@ -404,6 +421,175 @@ case_interrupted_prepare_does_not_count_anothers_pages() {
 	run b release
 	expect_eq "$(pool 2048)" "10/10 10/10 0/0" "both released: the 10 boot pages remain"
 	expect_no_journals
+}
+
+# ---- zfs_arc_max: the ZFS ARC kept small while VMs run (sim-mkroot-zfs; 16 GiB of RAM, so
+# OpenZFS 2.2's default maximum is 8 GiB and its minimum 512 MiB) ----
+ARC=sys/module/zfs/parameters/zfs_arc_max
+G4=4294967296 G6=6442450944 G8=8589934592
+# arc: "<zfs_arc_max> <the ARC's maximum, arcstats c_max>"
+arc() { echo "$(val $ARC) $(awk '$1 == "c_max" { print $3 }' "$R/proc/spl/kstat/zfs/arcstats")"; }
+# zfs_root [sim-mkroot-hugepages options...]: hp_root with ZFS loaded ($ZFS_OPTS: sim-mkroot-zfs options).
+zfs_root() {
+	hp_root "$@"
+	"$SIM_MKROOT_ZFS" "$R" ${ZFS_OPTS:-}
+	"$SIM_MKROOT" --dump "$R" >"$T/dump.orig"
+}
+expect_no_baseline() {
+	local b
+	b=$(ls "$T/state/shared" 2>/dev/null || true)
+	[[ -z "$b" ]] && ok "no baseline left" || fail "baselines left: $b"
+}
+
+case_zfs_arc_max_lowered_then_restored_exactly() {
+	local version dflt
+	for version in 2.2.2-1:$G8:8 2.3.0-1:16106127360:15; do
+		dflt=${version#*:} dflt=${dflt%:*}
+		ZFS_OPTS="--version ${version%%:*}" zfs_root
+		expect_eq "$(arc)" "0 $dflt" "OpenZFS ${version%%:*}: zfs_arc_max 0, the default maximum"
+		vm win11 $UA 1048576 'size = 2M\nnode = 0\nzfs_arc_max = 4G\n'
+		hookd plan win11 --xml "$T/win11.xml"
+		expect_rc 0 plan
+		expect_in "$OUT" "1. [hugepages] ZFS ARC at most 4 GiB while this VM runs (other VMs: none; now ${version##*:} GiB): zfs_arc_max 0 -> $G4 (the ARC shrinks to it in the background)" "the ARC step comes first and names the write"
+		expect_in "$OUT" "write $R/$ARC <- $G4" "plan shows the file"
+		expect_in "$OUT" "2. [hugepages] 2048kB pool of node 0" "then the pool"
+		: >"$R/.sim/write_log"
+		run win11 prepare
+		expect_rc 0 prepare
+		expect_eq "$(arc)" "$G4 $G4" "zfs_arc_max and the ARC's maximum are 4 GiB"
+		expect_eq "$(head -1 "$R/.sim/write_log")" "$R/$ARC <- $G4" "the ARC is lowered before the pool grows"
+		expect_eq "$(pool 2048)" "512/512 512/512 0/0" "the pool"
+		: >"$R/.sim/write_log"
+		run win11 release
+		expect_rc 0 release
+		expect_eq "$(arc)" "0 $dflt" "back to 0 and the default maximum (OpenZFS ignores a written 0: the maximum first)"
+		expect_eq "$(cat "$R/.sim/write_log")" "$R/$N0/hugepages-2048kB/nr_hugepages <- 0
+$R/$ARC <- $dflt
+$R/$ARC <- 0" "the pool is given back first, then the ARC's maximum, then 0"
+		expect_no_journals
+		expect_no_baseline
+		expect_same_tree "after release"
+	done
+}
+
+case_zfs_arc_max_two_vms_the_smallest_cap_applies() {
+	zfs_root
+	vm vma $UA 131072 'size = 2M\npages = 64\nnode = 0\nzfs_arc_max = 6G\n'
+	vm vmb $UB 131072 'size = 2M\npages = 64\nnode = 0\nzfs_arc_max = 4G\n'
+	run vma prepare
+	expect_eq "$(arc)" "$G6 $G6" "a: 6 GiB"
+	run vmb prepare
+	expect_eq "$(arc)" "$G4 $G4" "b: its 4 GiB is the smallest cap"
+	run vmb release
+	expect_eq "$(arc)" "$G6 $G6" "b released: up to a's 6 GiB, no further"
+	run vma release
+	expect_eq "$(arc)" "0 $G8" "a released last: 0 and the default maximum again"
+	expect_same_tree "order a b b a"
+	run vmb prepare
+	run vma prepare
+	expect_rc 0 "a after b"
+	expect_eq "$(arc)" "$G4 $G4" "a's 6 GiB never raises b's 4 GiB"
+	run vma release
+	expect_eq "$(arc)" "$G4 $G4" "a released: b's cap stays"
+	run vmb release
+	expect_eq "$(arc)" "0 $G8" "b released last"
+	expect_no_journals
+	expect_no_baseline
+	expect_same_tree "order b a a b"
+	ZFS_OPTS="--arc-max 2147483648" zfs_root
+	run vma prepare
+	expect_rc 0 "a on a host whose zfs_arc_max is 2 GiB"
+	expect_eq "$(arc)" "2147483648 2147483648" "a host already lower keeps its own"
+	run vma release
+	expect_same_tree "after a on the 2 GiB host"
+}
+
+arc_vm_root() {
+	zfs_root --pool 2048:0:300:400:10
+	vm win11 $UA 1048576 'size = 2M\nnode = 0\nzfs_arc_max = 4G\n'
+}
+arc_vm_released() {
+	(($1 == 0)) && return
+	run win11 release
+	expect_rc 0 "release after a crash at write $1"
+	expect_eq "$(arc)" "0 $G8" "crash at write $1: zfs_arc_max 0, the default maximum"
+	expect_eq "$(pool 2048)" "10/10 10/10 0/0" "crash at write $1: pool back to 10"
+	expect_no_journals
+	expect_no_baseline
+}
+case_zfs_arc_max_crash_at_each_write_then_release_restores() {
+	each_crash_point win11 prepare 4 arc_vm_root arc_vm_released
+}
+
+# Release writes nr_hugepages, the ARC's maximum, then 0; killed after each, then restore (twice).
+arc_vm_prepared() {
+	arc_vm_root
+	run win11 prepare
+	expect_rc 0 prepare
+}
+arc_vm_restored() {
+	local n=$1 w
+	if ((n == 0)); then
+		expect_eq "$(arc)" "0 $G8" "uncrashed release restores the ARC"
+		return
+	fi
+	: >"$R/.sim/write_log"
+	hookd restore win11
+	expect_rc 0 "restore after a release crashed at write $n"
+	expect_eq "$(arc)" "0 $G8" "release crashed at write $n, then restore: the ARC as before"
+	expect_eq "$(pool 2048)" "10/10 10/10 0/0" "and the pool"
+	expect_eq "$(grep -c "$ARC" "$R/.sim/write_log")" $((n < 3 ? 3 - n : 0)) "restore writes only what the crash left undone"
+	w=$(cat "$R/.sim/write_count")
+	hookd restore win11
+	expect_rc 0 "restore again"
+	expect_eq "$(cat "$R/.sim/write_count")" "$w" "a second restore writes nothing"
+	expect_no_journals
+	expect_no_baseline
+	expect_same_tree "release crashed at write $n, then restore"
+}
+case_zfs_arc_max_release_crash_then_restore_twice() {
+	each_crash_point win11 release 3 arc_vm_prepared arc_vm_restored
+}
+
+case_zfs_arc_max_without_zfs_is_a_stated_noop() {
+	hp_root
+	vm win11 $UA 1048576 'size = 2M\nnode = 0\nzfs_arc_max = 4G\n'
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_rc 0 plan
+	expect_in "$OUT" "[hugepages] ZFS ARC at most 4 GiB while this VM runs: ZFS is not loaded (no /sys/module/zfs/parameters/zfs_arc_max): nothing to do" "the plan says why nothing happens"
+	expect_eq "$(grep -c zfs_arc_max <(grep ' write ' "$T/out"))" 0 "no zfs_arc_max write planned"
+	run win11 prepare
+	expect_rc 0 prepare
+	expect_eq "$(pool 2048)" "512/512 512/512 0/0" "the pool still grows"
+	[[ ! -e "$R/$ARC" ]] && ok "no zfs_arc_max made up" || fail "zfs_arc_max created without ZFS"
+	run win11 release
+	expect_rc 0 release
+	expect_no_journals
+	expect_same_tree "after release"
+}
+
+case_zfs_arc_max_bad_values_are_refused() {
+	local kv
+	zfs_root
+	for kv in "zfs_arc_max = 32M:below 64M" "zfs_arc_max = 8X:'8X'" "zfs_arc_max = -1:'-1'" "zfs_arc_max = 4Gx:'4Gx'"; do
+		vm win11 $UA 1048576 "; line 2 is a comment\n${kv%%:*}\n"
+		hookd check win11
+		expect_rc 2 "check with '${kv%%:*}'"
+		expect_in "$ERR" "win11.ini:3" "'${kv%%:*}': file:line"
+		expect_in "$ERR" "${kv#*:}" "'${kv%%:*}': says why"
+	done
+	vm win11 $UA 1048576 'size = 2M\nzfs_arc_max = 16G\n'
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_rc 1 "16 GiB on a host of 16 GiB"
+	expect_in "$ERR" "win11.ini" "names the INI"
+	expect_in "$ERR" "zfs_arc_max 16384 MiB is not below the 16384 MiB of RAM: OpenZFS would ignore it" "says why"
+	vm win11 $UA 1048576 'size = 2M\nzfs_arc_max = 256M\n'
+	run win11 prepare
+	expect_rc 1 "256 MiB with an ARC minimum of 512 MiB"
+	expect_in "$ERR" "zfs_arc_max 256 MiB is not above the ARC's minimum of 512 MiB (zfs_arc_min, arcstats c_min): OpenZFS would ignore it" "says why"
+	expect_eq "$(cat "$R/.sim/write_count")" 0 "no kernel write"
+	expect_no_journals
+	expect_same_tree "after the refusals"
 }
 
 case=${1:?case}

@@ -13,6 +13,7 @@
 # [service] asks a fake systemctl first in PATH.
 source "${SIM_LIB:-$(dirname "$0")/lib.sh}"
 : "${HOOKD_BIN:?}" "${SIM_JSONFLAT:?}" "${SIM_MKROOT_MODULES:?}" "${SIM_MKROOT_CPUS:?}" "${SIM_MKROOT_HUGEPAGES:?}"
+: "${SIM_MKROOT_ZFS:?}"
 UA=5a0c7e21-0000-4c55-9d40-00000000000a UB=5a0c7e21-0000-4c55-9d40-00000000000b
 S=$T/systemd
 
@@ -124,6 +125,16 @@ case_hugepages() {
 	ini b '[hugepages]\nsize = 2M\npages = 256\nnode = 0\n'
 	plan_equals_run
 	expect_in "$(cat "$T/flat")" "256 pages (512 MiB) for this VM; 512 free, 512 needed by other VMs: drop caches, compact, allocate 256 (nr_hugepages 512 -> 768)" "plan counts a's 512 pages"
+}
+
+case_zfs_arc_max() {
+	setup
+	"$SIM_MKROOT_ZFS" "$R"
+	ini a '[hugepages]\nsize = 2M\npages = 64\nnode = 0\nzfs_arc_max = 6G\n'
+	ini b '[hugepages]\nsize = 2M\npages = 64\nnode = 0\nzfs_arc_max = 4G\n'
+	plan_equals_run
+	expect_in "$(cat "$T/plan.writes")" "$R/sys/module/zfs/parameters/zfs_arc_max <- 4294967296" "b's plan lowers a's 6 GiB to its 4 GiB"
+	expect_in "$(cat "$T/flat")" "(other VMs: 6 GiB; now 6 GiB): zfs_arc_max 6442450944 -> 4294967296" "the plan counts a's cap"
 }
 
 case_cpus() {
