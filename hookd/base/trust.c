@@ -121,17 +121,25 @@ int trust_open_state(const char *path, int flags, int *out, struct err *e)
 	return 0;
 }
 
-/* Creates path.tmp afresh for writing (a stale one is removed first): the first half of an atomic
- * replace. Sets *tmp (caller frees). */
-static int create_tmp(const char *path, char **tmp, int *out, struct err *e)
+/* Creates path.tmp afresh for writing (a stale one is removed first), with mode and, when hookd runs as
+ * root, owned by root:root (a setgid directory does not lend it its group): the first half of an
+ * atomic replace. Sets *tmp (caller frees). */
+static int create_tmp(const char *path, mode_t mode, char **tmp, int *out, struct err *e)
 {
 	char *t = xasprintf("%s.tmp", path);
+	int r;
 
 	/* O_EXCL never opens what is there, symlink or not; what is there can only be ours, left by a kill */
 	if ((unlink(t) < 0 && errno != ENOENT) ||
 	    (*out = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-		int r = err_set(e, -errno, "%s: %s", t, strerror(errno));
-
+		r = err_set(e, -errno, "%s: %s", t, strerror(errno));
+		free(t);
+		return r;
+	}
+	if ((geteuid() == 0 && fchown(*out, 0, 0) < 0) || fchmod(*out, mode) < 0) {
+		r = err_set(e, -errno, "%s: %s", t, strerror(errno));
+		close(*out);
+		unlink(t);
 		free(t);
 		return r;
 	}
@@ -167,8 +175,13 @@ static int write_whole(int fd, const char *data, size_t len)
 
 int trust_replace_state(const char *path, const void *data, size_t len, struct err *e)
 {
+	return trust_replace_file(path, data, len, 0600, e);
+}
+
+int trust_replace_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+{
 	_cleanup_free_ char *tmp = NULL;
-	int fd = -1, r = create_tmp(path, &tmp, &fd, e);
+	int fd = -1, r = create_tmp(path, mode, &tmp, &fd, e);
 
 	if (r < 0)
 		return r;

@@ -29,6 +29,9 @@ int trust_open_state(const char *path, int flags, int *out, struct err *e);
  * created afresh (never through a symlink), written whole, fsync'ed, renamed over path, and the
  * directory fsync'ed. On failure path is as it was and no temp file is left. */
 int trust_replace_state(const char *path, const void *data, size_t len, struct err *e);
+/* The same with the file's mode (an INI: 0644); trust_replace_state is this with 0600. The one atomic
+ * replace: journals, shared baselines, `hookd edit`'s INI. */
+int trust_replace_file(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
 /* fsyncs the directory holding path, after a rename or unlink in it. */
 int trust_sync_dir_of(const char *path);
 

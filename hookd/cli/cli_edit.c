@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "phase.h"
 #include "spawn_prog.h"
+#include "trust.h"
 #include "vmconfig.h"
 
 extern char **environ;
@@ -103,19 +104,18 @@ static bool same_content(const char *a, const char *b)
 	       read_all_fd(fb, 1 << 20, &bb, &lb) == 0 && la == lb && memcmp(ba, bb, la) == 0;
 }
 
-/* The checked copy replaces the INI: root's, 0644, synced, renamed, directory synced. */
-static int replace(const char *tmp, const char *ini)
+/* The checked copy replaces the INI through the one atomic replace: root's, 0644, synced, renamed,
+ * directory synced. */
+static int replace(const char *tmp, const char *ini, struct err *e)
 {
-	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_CLOEXEC), dfd = -1;
-	_cleanup_free_ char *dir = xstrdup(ini);
-	char *slash = strrchr(dir, '/');
+	_cleanup_close_ int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = fd < 0 ? -errno : read_all_fd(fd, 1 << 20, &buf, &len);
 
-	if (fd < 0 || fchown(fd, 0, 0) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0 || rename(tmp, ini) < 0)
-		return -errno;
-	if (slash)
-		*slash = '\0';
-	dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return dfd >= 0 && fsync(dfd) == 0 ? 0 : -errno;
+	if (r < 0)
+		return err_set(e, r, "%s: %s", tmp, strerror(-r));
+	return trust_replace_file(ini, buf, len, 0644, e);
 }
 
 /* Edits tmp until it passes check (true) or the user abandons it (false). */
@@ -148,7 +148,7 @@ int edit_run(const struct hookd_conf *conf, const char *vm)
 	_cleanup_free_ char *ini = conf_vm_ini_path(conf, vm), *tmp = NULL, *journal = NULL;
 	_cleanup_close_ int fd = -1;
 	struct err e;
-	int code = EXIT_ACTION_FAILED;
+	int code = EXIT_ACTION_FAILED, r;
 
 	if (!ini || access(ini, F_OK) < 0) {
 		fprintf(stderr, "hookd: edit: no INI file for VM '%s'%s%s: `hookd new %s` writes one\n", vm,
@@ -168,8 +168,8 @@ int edit_run(const struct hookd_conf *conf, const char *vm)
 	else if (same_content(tmp, ini)) {
 		printf("No change to %s.\n", ini);
 		code = EXIT_OK;
-	} else if (replace(tmp, ini) < 0)
-		fprintf(stderr, "hookd: edit: cannot replace %s: %s; it is unchanged\n", ini, strerror(errno));
+	} else if ((r = replace(tmp, ini, &e)) < 0)
+		fprintf(stderr, "hookd: edit: cannot replace %s: %s; it is unchanged\n", ini, strerror(-r));
 	else {
 		printf("%s replaced: it passes check.\n", ini);
 		if (engine_find_journal(conf->state_dir, vm, NULL, &journal, &e) == 0)

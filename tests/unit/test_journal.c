@@ -162,9 +162,9 @@ static void test_save_fails_cleanly(void)
 	journal_free(j);
 }
 
-/* trust_replace_state, the one atomic replace (journals and shared baselines): the content whole, 0600,
- * no temp file left; a rename that fails leaves what was there and no temp file; a symlink planted at
- * the temp name is replaced, never written through. */
+/* trust_replace_state, the one atomic replace (journals, shared baselines, `hookd edit`'s INI): the
+ * content whole, 0600, no temp file left; a rename that fails leaves what was there and no temp file; a
+ * symlink planted at the temp name is replaced, never written through. */
 static void test_replace_state(void)
 {
 	_cleanup_free_ char *path = xasprintf("%s/state-file", test_tmpdir);
@@ -173,6 +173,7 @@ static void test_replace_state(void)
 	_cleanup_free_ char *dir = xasprintf("%s/a-dir", test_tmpdir), *inside = xasprintf("%s/x", dir);
 	struct stat st;
 	struct err e = { "" };
+	mode_t old_mask;
 
 	CHECK(symlink(victim, tmp) == 0);
 	CHECK(trust_replace_state(path, "one\ntwo\n", 8, &e) == 0);
@@ -190,6 +191,18 @@ static void test_replace_state(void)
 	CHECK(count_suffix(".tmp") == 0);
 	rmdir(inside);
 	rmdir(dir);
+
+	/* trust_replace_file: the same with the mode asked for (`hookd edit`'s INI: 0644, whatever the umask),
+	 * root's when hookd runs as root */
+	old_mask = umask(0077);
+	CHECK(trust_replace_file(path, "[vfio]\n", 7, 0644, &e) == 0);
+	umask(old_mask);
+	free(got);
+	got = slurp(path);
+	CHECK_STR(got, "[vfio]\n");
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644 && st.st_uid == geteuid());
+	CHECK(geteuid() != 0 || (st.st_uid == 0 && st.st_gid == 0));
+	CHECK(count_suffix(".tmp") == 0);
 }
 
 /* Expects name with text (len bytes) refused with "PATH<want>". */
