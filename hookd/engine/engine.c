@@ -260,9 +260,11 @@ static int apply_all(const struct action_ctx *ctx, const struct action_ops *cons
 	int r = journal_save(j, e);
 
 	for (size_t i = 0; r >= 0 && i < plan->n; i++) {
-		r = apply_step(ctx, lock, j, &plan->steps[i], e);
-		if (r < 0)
-			err_prefix(e, r, "[%s] ", plan->steps[i].ops->name);
+		const struct step *st = &plan->steps[i];
+
+		r = apply_step(ctx, lock, j, st, e);
+		if (r < 0) /* the section as the INI names it: [exec] or [exec NAME] */
+			err_prefix(e, r, "[%s%s%s] ", st->ops->name, st->label ? " " : "", st->label ? st->label : "");
 	}
 	if (r < 0) {
 		struct err re;

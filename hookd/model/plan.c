@@ -42,6 +42,7 @@ struct step *plan_add(struct plan *p, const struct action_ops *ops, const char *
 	*st = (struct step){ .ops = ops,
 			     .op = xstrdup(op),
 			     .target = p->label ? xasprintf("%s:%s", p->label, target) : xstrdup(target),
+			     .label = p->label ? xstrdup(p->label) : NULL,
 			     .value = xstrdup(value ? value : ""),
 			     .desc = desc,
 			     .revertible = true };
@@ -130,6 +131,7 @@ void plan_free(struct plan *p)
 
 		free(st->op);
 		free(st->target);
+		free(st->label);
 		free(st->value);
 		free(st->desc);
 		for (size_t w = 0; w < st->n_writes; w++)

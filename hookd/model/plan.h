@@ -11,6 +11,7 @@ struct step {
 	const struct action_ops *ops;
 	char *op;      /* journaled: what the step does */
 	char *target;  /* journaled: what it acts on */
+	char *label;   /* LABEL of the [action LABEL] section that planned it, or NULL */
 	char *value;   /* journaled: what it sets */
 	char *desc;    /* one line for people, e.g. "0000:01:00.0 (NVIDIA ...): nvidia -> vfio-pci" */
 	char **writes; /* "PATH <- VALUE" lines, in order, for the dry run */

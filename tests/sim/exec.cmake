@@ -3,6 +3,7 @@ foreach(case
     runs_each_phase_with_vm_and_phase
     environment_is_explicit
     failure_rolls_back_earlier_steps
+    failure_names_the_labelled_section
     release_runs_in_reverse_section_order
     timeout_kills_process_group
     plan_says_when_commands_run

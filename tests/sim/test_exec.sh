@@ -124,6 +124,17 @@ case_failure_rolls_back_earlier_steps() {
 	expect_same_tree "after the rollback"
 }
 
+# A repeatable section's failure names it as the INI does: [exec NAME], not just [exec].
+case_failure_names_the_labelled_section() {
+	setup "[exec]\nprepare = rec first\n[exec backup]\nprepare = fail3 x\nrelease = rec undo\n"
+	run prepare
+	expect_rc 1 "prepare with the labelled section's command exiting 3"
+	expect_eq "$(wc -l <<<"$ERR")" 1 "one line on stderr"
+	expect_in "$ERR" "[exec backup] prepare command \`$T/bin/fail3 x\` failed: exit code 3: disk on fire" "stderr names [exec backup]"
+	expect_in "$ERR" "rolled back" "stderr says it was rolled back"
+	expect_nojournal
+}
+
 case_release_runs_in_reverse_section_order() {
 	setup "[exec]\nrelease = rec undo\n[vfio]\ndevices = auto\n"
 	run prepare
