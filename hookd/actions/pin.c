@@ -256,10 +256,8 @@ static char *map_value(const struct pin_map *m)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = xopen_memstream(&buf, &len);
 
-	if (!f)
-		abort();
 	for (unsigned i = 0; i < m->n; i++) {
 		_cleanup_free_ char *s = cpuset_to_list(&m->vcpu[i]);
 
@@ -280,10 +278,8 @@ static char *map_describe(const struct pin_map *m, const char *note)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = xopen_memstream(&buf, &len);
 
-	if (!f)
-		abort();
 	fprintf(f, "vCPU map (%s):", m->how);
 	for (unsigned i = 0; i < m->n; i++) {
 		_cleanup_free_ char *s = cpuset_to_list(&m->vcpu[i]);

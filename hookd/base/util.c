@@ -66,6 +66,12 @@ char *xstrdup(const char *s)
 	return p ? p : oom();
 }
 
+FILE *xopen_memstream(char **buf, size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+	return f ? f : oom();
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

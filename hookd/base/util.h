@@ -45,6 +45,8 @@ void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* open_memstream that aborts on out-of-memory: text built piece by piece (*buf is the caller's after fclose). */
+FILE *xopen_memstream(char **buf, size_t *len);
 
 /* A growable list of owned strings. */
 struct strv {

@@ -221,9 +221,7 @@ static void check_pools(struct doctor *d)
 			   "no /sys/kernel/mm/hugepages: this kernel has no huge pages (CONFIG_HUGETLBFS)");
 		return;
 	}
-	out = open_memstream(&buf, &len);
-	if (!out)
-		abort();
+	out = xopen_memstream(&buf, &len);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *nr = xasprintf("/sys/kernel/mm/hugepages/%s/nr_hugepages", names[i]);
 		_cleanup_free_ char *fr = xasprintf("/sys/kernel/mm/hugepages/%s/free_hugepages", names[i]);

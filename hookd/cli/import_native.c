@@ -505,10 +505,8 @@ char *import_native_rest(const struct import_native *n, const struct import_scri
 	char *buf = NULL;
 	size_t size = 0, line = 0;
 	bool changed = false;
-	FILE *f = open_memstream(&buf, &size);
+	FILE *f = xopen_memstream(&buf, &size);
 
-	if (!f)
-		abort();
 	for (const char *l = sc->text; *l; l += strcspn(l, "\n"), l += *l == '\n', line++) {
 		int len = (int)strcspn(l, "\n");
 		const struct line_note *ln = sl && line < sl->n ? &sl->notes[line] : NULL;

@@ -61,11 +61,9 @@ static char *expand_vars(const char *pat, const struct aaglob_vars *vars)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
+	FILE *out = xopen_memstream(&buf, &len);
 	bool ok;
 
-	if (!out)
-		abort();
 	ok = expand_into(out, pat, vars, 0);
 	fclose(out);
 	if (!ok) {

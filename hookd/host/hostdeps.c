@@ -195,10 +195,8 @@ void hostdeps_find(const char *root, const struct pciaddr *a, char **why)
 	char **ifs = NULL;
 	size_t len = 0, n_ifs = 0;
 	unsigned count = 0;
-	FILE *out = open_memstream(&buf, &len);
+	FILE *out = xopen_memstream(&buf, &len);
 
-	if (!out)
-		abort();
 	pciaddr_format(a, addr);
 	block_devices(root, addr, &blk);
 	mounts_on(root, &blk, out, &count);

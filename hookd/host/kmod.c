@@ -283,10 +283,8 @@ int hkmod_users(const char *root, const char *name, char **who)
 	struct strv rel = { 0 };
 	unsigned long long rc = 0;
 	bool procs;
-	FILE *out = open_memstream(&buf, &len);
+	FILE *out = xopen_memstream(&buf, &len);
 
-	if (!out)
-		abort();
 	/* processes holding a GPU device node of name or of a module it sits on */
 	related_modules(root, name, &rel);
 	procfd_holders(root, node_of_modules, &rel, &pbuf);

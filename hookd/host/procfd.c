@@ -60,10 +60,8 @@ void procfd_holders(const char *root, procfd_match_fn match, void *arg, char **w
 	char **pids = NULL, *buf = NULL;
 	size_t n = 0, len = 0;
 	unsigned count = 0;
-	FILE *out = open_memstream(&buf, &len);
+	FILE *out = xopen_memstream(&buf, &len);
 
-	if (!out)
-		abort();
 	if (sysfs_list(root, "/proc", &pids, &n) < 0)
 		n = 0;
 	for (size_t i = 0; i < n; i++) {

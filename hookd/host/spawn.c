@@ -462,10 +462,8 @@ char *spawn_argv_join(char *const argv[])
 {
 	char *buf = NULL;
 	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
+	FILE *f = xopen_memstream(&buf, &size);
 
-	if (!f)
-		abort();
 	for (size_t i = 0; argv[i]; i++) {
 		if (i)
 			fputc(' ', f);

@@ -172,10 +172,8 @@ static char *render(void (*f)(const struct plan *, const char *, FILE *), const 
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
+	FILE *out = xopen_memstream(&buf, &len);
 
-	if (!out)
-		abort();
 	f(p, vm, out);
 	fclose(out);
 	return buf;
