@@ -19,12 +19,10 @@ extern const struct action_ops action_vfio;
 
 struct vfio_conf {
 	bool devices_auto;
-	struct pciaddr *devices;
-	size_t n_devices;
+	struct pciaddr_list devices;
 	bool companions;
-	bool force_all;        /* force = yes: take every device even if the host depends on it */
-	struct pciaddr *force; /* force = ADDR...: those devices only */
-	size_t n_force;
+	bool force_all;            /* force = yes: take every device even if the host depends on it */
+	struct pciaddr_list force; /* force = ADDR...: those devices only */
 };
 
 static void vfio_init(void *data)
@@ -37,28 +35,8 @@ static void vfio_init(void *data)
 
 static void vfio_free(void *data)
 {
-	free(((struct vfio_conf *)data)->devices);
-	free(((struct vfio_conf *)data)->force);
-}
-
-/* A list of PCI addresses ("0000:01:00.0 0000:01:00.1", commas allowed) into *v (replacing it). */
-static int parse_addrs(const char *value, struct pciaddr **v, size_t *n, struct err *e)
-{
-	_cleanup_strv_ struct strv items = { 0 };
-
-	*n = 0;
-	strv_split_list(&items, value);
-	for (size_t i = 0; i < items.n; i++) {
-		struct pciaddr a;
-
-		if (pciaddr_parse(items.v[i], &a) < 0)
-			return err_set(e, -EINVAL,
-				       "'%s' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)",
-				       items.v[i]);
-		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-		(*v)[(*n)++] = a;
-	}
-	return 0;
+	pciaddr_list_free(&((struct vfio_conf *)data)->devices);
+	pciaddr_list_free(&((struct vfio_conf *)data)->force);
 }
 
 static int vfio_set(void *data, const char *key, const char *value, struct err *e)
@@ -71,13 +49,13 @@ static int vfio_set(void *data, const char *key, const char *value, struct err *
 	if (strcmp(key, "force") == 0) {
 		struct err ignored;
 
-		c->n_force = 0;
+		c->force.n = 0;
 		if (parse_bool(value, &c->force_all, &ignored) == 0)
 			return 0;
 		c->force_all = false;
-		if (parse_addrs(value, &c->force, &c->n_force, e) < 0)
+		if (pciaddr_list_parse(value, &c->force, e) < 0)
 			return err_prefix(e, -EINVAL, "expected yes, no or PCI addresses: ");
-		return c->n_force ? 0 : err_set(e, -EINVAL, "expected yes, no or PCI addresses");
+		return c->force.n ? 0 : err_set(e, -EINVAL, "expected yes, no or PCI addresses");
 	}
 	if (strcmp(key, "devices") != 0)
 		return -ENOENT;
@@ -86,68 +64,28 @@ static int vfio_set(void *data, const char *key, const char *value, struct err *
 		return 0;
 	}
 	c->devices_auto = false;
-	if (parse_addrs(value, &c->devices, &c->n_devices, e) < 0)
+	if (pciaddr_list_parse(value, &c->devices, e) < 0)
 		return -EINVAL;
-	if (c->n_devices == 0)
+	if (c->devices.n == 0)
 		return err_set(e, -EINVAL, "expected 'auto' or a list of PCI addresses");
 	return 0;
 }
 
-struct addr_list {
-	struct pciaddr *v;
-	size_t n;
-};
-
-static bool list_has(const struct addr_list *l, const struct pciaddr *a)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (pciaddr_equal(&l->v[i], a))
-			return true;
-	return false;
-}
-
-static void list_add(struct addr_list *l, const struct pciaddr *a)
-{
-	if (list_has(l, a))
-		return;
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->v[l->n++] = *a;
-}
-
 /* The devices to move: the listed (or the domain's) ones, each followed by its slot's other functions. */
-static int resolve_devices(const struct action_ctx *ctx, const struct vfio_conf *c, struct addr_list *out,
+static int resolve_devices(const struct action_ctx *ctx, const struct vfio_conf *c, struct pciaddr_list *out,
 			   struct err *e)
 {
-	const char *root = ctx->conf->root;
-	struct pciaddr *all = NULL;
-	size_t n_all = 0;
-	int r = 0;
+	_cleanup_pciaddr_list_ struct pciaddr_list hostdevs = { 0 };
 
-	if (c->companions) {
-		r = hpci_scan(root, &all, &n_all, e);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < (c->devices_auto ? ctx->dom->n_hostdevs : c->n_devices); i++) {
-		const struct pciaddr *a = c->devices_auto ? &ctx->dom->hostdevs[i].address : &c->devices[i];
-		char buf[PCIADDR_STRLEN];
-
-		if (!hpci_present(root, a)) {
-			r = err_set(e, -ENODEV, "%s: no such PCI device on this host (list them with `hookd devices`)",
-				    pciaddr_format(a, buf));
-			break;
-		}
-		list_add(out, a);
-		for (size_t k = 0; k < n_all; k++)
-			if (pciaddr_same_slot(&all[k], a))
-				list_add(out, &all[k]);
-	}
-	free(all);
-	return r;
+	for (size_t i = 0; c->devices_auto && i < ctx->dom->n_hostdevs; i++)
+		pciaddr_list_add(&hostdevs, &ctx->dom->hostdevs[i].address);
+	if (c->devices_auto)
+		return hpci_with_companions(ctx->conf->root, hostdevs.v, hostdevs.n, c->companions, out, e);
+	return hpci_with_companions(ctx->conf->root, c->devices.v, c->devices.n, c->companions, out, e);
 }
 
 /* vfio can only use a group that iommu_group_judge finds viable for the VM's devices. */
-static int check_group(const struct action_ctx *ctx, const struct pciaddr *a, const struct addr_list *devs,
+static int check_group(const struct action_ctx *ctx, const struct pciaddr *a, const struct pciaddr_list *devs,
 		       struct err *e)
 {
 	char buf[PCIADDR_STRLEN], mbuf[PCIADDR_STRLEN];
@@ -213,10 +151,7 @@ static void plan_bind(const struct action_ctx *ctx, const struct pciaddr *a, str
 
 static bool forced(const struct vfio_conf *c, const struct pciaddr *a)
 {
-	for (size_t i = 0; i < c->n_force; i++)
-		if (pciaddr_equal(&c->force[i], a))
-			return true;
-	return c->force_all;
+	return c->force_all || pciaddr_list_has(&c->force, a);
 }
 
 /* Never take what the host stands on (its root disk, its network, a GPU a process holds open):
@@ -242,7 +177,7 @@ static int check_host_needs(const struct action_ctx *ctx, const struct vfio_conf
 static int vfio_plan(const struct action_ctx *ctx, const void *data, enum phase phase, struct plan *p, struct err *e)
 {
 	const struct vfio_conf *c = data;
-	struct addr_list devs = { 0 };
+	_cleanup_pciaddr_list_ struct pciaddr_list devs = { 0 };
 	struct step *st;
 	int r;
 
@@ -263,7 +198,6 @@ static int vfio_plan(const struct action_ctx *ctx, const void *data, enum phase 
 		for (size_t i = 0; i < devs.n; i++)
 			plan_bind(ctx, &devs.v[i], p);
 	}
-	free(devs.v);
 	return r;
 }
 

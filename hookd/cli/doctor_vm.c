@@ -44,24 +44,17 @@ static struct vm_config *check_ini(struct doctor *d, const char *vm)
 	return r < 0 ? NULL : cfg;
 }
 
-/* The devices [vfio] moves for the domain by default: its hostdevs and their slots' other functions. */
-static void vm_devices(const char *root, const struct domain *dom, struct pciaddr **out, size_t *n)
+/* The devices [vfio] moves for the domain by default: its hostdevs on this host and their slots' other
+ * functions (check_hostdevs reports those not on the host). */
+static void vm_devices(const char *root, const struct domain *dom, struct pciaddr_list *out)
 {
-	struct pciaddr *all = NULL;
-	size_t n_all = 0;
+	_cleanup_pciaddr_list_ struct pciaddr_list present = { 0 };
 	struct err e;
 
-	*out = NULL, *n = 0;
-	if (hpci_scan(root, &all, &n_all, &e) < 0)
-		n_all = 0;
-	for (size_t i = 0; i < n_all; i++)
-		for (size_t k = 0; k < dom->n_hostdevs; k++)
-			if (pciaddr_same_slot(&all[i], &dom->hostdevs[k].address)) {
-				*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-				(*out)[(*n)++] = all[i];
-				break;
-			}
-	free(all);
+	for (size_t k = 0; k < dom->n_hostdevs; k++)
+		if (hpci_present(root, &dom->hostdevs[k].address))
+			pciaddr_list_add(&present, &dom->hostdevs[k].address);
+	(void)hpci_with_companions(root, present.v, present.n, true, out, &e);
 }
 
 /* The device's IOMMU group judged by [vfio]'s one rule (iommu_group_judge), with every member's driver. */
@@ -70,11 +63,11 @@ static void check_group(struct doctor *d, const char *vm, const struct domain *d
 {
 	const char *root = d->conf->root;
 	_cleanup_free_ char *buf = NULL, *own = NULL;
-	_cleanup_free_ struct pciaddr *devs = NULL;
+	_cleanup_pciaddr_list_ struct pciaddr_list devs = { 0 };
 	struct engine_others o = { 0 };
 	struct iommu_verdict v;
 	const struct iommu_member *m;
-	size_t n_devs, len = 0;
+	size_t len = 0;
 	unsigned group;
 	struct err e;
 	FILE *out;
@@ -84,17 +77,15 @@ static void check_group(struct doctor *d, const char *vm, const struct domain *d
 			   "%s has no IOMMU group: turn the IOMMU on (see the host iommu line)", addr);
 		return;
 	}
-	vm_devices(root, dom, &devs, &n_devs);
+	vm_devices(root, dom, &devs);
 	(void)engine_find_journal(d->conf->state_dir, vm, dom ? dom->uuid : NULL, &own, &e);
 	(void)engine_load_others(d->conf->state_dir, own, &o, &e);
-	if (iommu_group_judge(root, group, devs, n_devs, o.v, o.n, &v, &e) < 0) {
+	if (iommu_group_judge(root, group, devs.v, devs.n, o.v, o.n, &v, &e) < 0) {
 		doctor_add(d, DOCTOR_FAIL, vm, "group", "%s", e.msg);
 		engine_free_others(&o);
 		return;
 	}
-	out = open_memstream(&buf, &len);
-	if (!out)
-		abort();
+	out = xopen_memstream(&buf, &len);
 	for (size_t i = 0; i < v.n; i++) {
 		char ma[PCIADDR_STRLEN];
 

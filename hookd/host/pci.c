@@ -145,6 +145,30 @@ bool hpci_present(const char *root, const struct pciaddr *a)
 	return sysfs_exists(root, p);
 }
 
+int hpci_with_companions(const char *root, const struct pciaddr *devs, size_t n, bool companions,
+			 struct pciaddr_list *out, struct err *e)
+{
+	_cleanup_free_ struct pciaddr *all = NULL;
+	size_t n_all = 0;
+	int r;
+
+	if (companions && (r = hpci_scan(root, &all, &n_all, e)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		char buf[PCIADDR_STRLEN];
+
+		if (!hpci_present(root, &devs[i]))
+			return err_set(e, -ENODEV,
+				       "%s: no such PCI device on this host (list them with `hookd devices`)",
+				       pciaddr_format(&devs[i], buf));
+		pciaddr_list_add(out, &devs[i]);
+		for (size_t k = 0; k < n_all; k++)
+			if (pciaddr_same_slot(&all[k], &devs[i]))
+				pciaddr_list_add(out, &all[k]);
+	}
+	return 0;
+}
+
 int hpci_driver(const char *root, const struct pciaddr *a, char **out)
 {
 	_cleanup_free_ char *p = dev_path(a, "driver");

@@ -71,3 +71,43 @@ bool pciaddr_same_slot(const struct pciaddr *a, const struct pciaddr *b)
 {
 	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
 }
+
+bool pciaddr_list_has(const struct pciaddr_list *l, const struct pciaddr *a)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (pciaddr_equal(&l->v[i], a))
+			return true;
+	return false;
+}
+
+void pciaddr_list_add(struct pciaddr_list *l, const struct pciaddr *a)
+{
+	if (pciaddr_list_has(l, a))
+		return;
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = *a;
+}
+
+int pciaddr_list_parse(const char *value, struct pciaddr_list *l, struct err *e)
+{
+	_cleanup_strv_ struct strv items = { 0 };
+
+	l->n = 0;
+	strv_split_list(&items, value);
+	for (size_t i = 0; i < items.n; i++) {
+		struct pciaddr a;
+
+		if (pciaddr_parse(items.v[i], &a) < 0)
+			return err_set(e, -EINVAL,
+				       "'%s' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)",
+				       items.v[i]);
+		pciaddr_list_add(l, &a);
+	}
+	return 0;
+}
+
+void pciaddr_list_free(struct pciaddr_list *l)
+{
+	free(l->v);
+	*l = (struct pciaddr_list){ 0 };
+}

@@ -94,10 +94,35 @@ static void test_compare(void)
 	CHECK(pciaddr_equal(&gpu, &audio));
 }
 
+/* pciaddr_list, the one list of addresses ([vfio] devices/force, the devices a plan moves, doctor's). */
+static void test_list(void)
+{
+	_cleanup_pciaddr_list_ struct pciaddr_list l = { 0 };
+	struct pciaddr a, b;
+	char buf[PCIADDR_STRLEN];
+	struct err e = { "" };
+
+	CHECK(pciaddr_list_parse("0000:01:00.0, 01:00.1\t0000:01:00.0,,", &l, &e) == 0);
+	CHECK(l.n == 2); /* the repeated address once, in first-seen order */
+	CHECK_STR(pciaddr_format(&l.v[0], buf), "0000:01:00.0");
+	CHECK_STR(pciaddr_format(&l.v[1], buf), "0000:01:00.1");
+	CHECK(pciaddr_parse("0000:01:00.1", &a) == 0 && pciaddr_list_has(&l, &a));
+	CHECK(pciaddr_parse("0000:02:00.0", &b) == 0 && !pciaddr_list_has(&l, &b));
+	pciaddr_list_add(&l, &a);
+	pciaddr_list_add(&l, &b);
+	CHECK(l.n == 3 && pciaddr_equal(&l.v[2], &b));
+	/* a parse replaces what the list held */
+	CHECK(pciaddr_list_parse("03:00.0", &l, &e) == 0 && l.n == 1);
+	CHECK(pciaddr_list_parse("0000:01:00.0 gpu", &l, &e) == -EINVAL);
+	CHECK_STR(e.msg, "'gpu' is not a PCI address (expected dddd:bb:ss.f, e.g. 0000:01:00.0)");
+	CHECK(pciaddr_list_parse(" , ", &l, &e) == 0 && l.n == 0);
+}
+
 int main(void)
 {
 	test_accepts_both_forms_any_case();
 	test_rejects_out_of_range_and_junk();
 	test_compare();
+	test_list();
 	return TEST_DONE();
 }
