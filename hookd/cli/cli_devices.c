@@ -108,14 +108,6 @@ static const char *class_name(unsigned class)
 	return class >> 8 < ARRAY_SIZE(base_class_names) ? base_class_names[class >> 8] : "Unassigned class";
 }
 
-static unsigned read_hex_attr(const char *root, const struct dev *d, const char *attr)
-{
-	_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/%s", d->addr, attr);
-	_cleanup_free_ char *s = NULL;
-
-	return sysfs_read(root, p, &s) == 0 ? (unsigned)strtoul(s, NULL, 16) : 0;
-}
-
 /* "NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204]" -> the part before the ids, or NULL. */
 static char *strip_ids(const struct dev *d)
 {
@@ -133,10 +125,8 @@ static int dev_load(const char *root, const struct pciaddr *a, struct dev *d, st
 
 	*d = (struct dev){ .a = *a, .companion_of = NONE };
 	pciaddr_format(a, d->addr);
-	d->vendor = read_hex_attr(root, d, "vendor");
-	d->device = read_hex_attr(root, d, "device");
-	d->class = read_hex_attr(root, d, "class") >> 8;
-	d->boot_vga = read_hex_attr(root, d, "boot_vga") == 1;
+	(void)hpci_vendor_device(root, a, &d->vendor, &d->device, &d->class); /* 0s when unreadable */
+	d->boot_vga = hpci_boot_vga(root, a);
 	d->gpu = d->class >> 8 == 0x03;
 	d->bridge = hpci_is_bridge(root, a);
 	d->label = hpci_name(root, a);

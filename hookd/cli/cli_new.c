@@ -18,14 +18,11 @@ static bool host_display_gpu(const char *root, const struct domain *dom, struct 
 {
 	for (size_t i = 0; i < dom->n_hostdevs; i++) {
 		const struct pciaddr *a = &dom->hostdevs[i].address;
-		char buf[PCIADDR_STRLEN];
-		_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/boot_vga", pciaddr_format(a, buf)),
-				    *v = NULL;
 		unsigned vendor, device, class;
 
 		if (hpci_vendor_device(root, a, &vendor, &device, &class) < 0 || class >> 8 != 0x03)
 			continue;
-		if (sysfs_read(root, p, &v) < 0 || strcmp(v, "1") != 0)
+		if (!hpci_boot_vga(root, a))
 			continue;
 		if (hpci_driver(root, a, driver) < 0 || !*driver || !strcmp(*driver, "vfio-pci")) {
 			free(*driver);

@@ -114,10 +114,10 @@ static void check_boot_vga(struct doctor *d, const char *vm, const struct vm_con
 			   const char *addr)
 {
 	static const char *const needed[] = { "service", "console", "modules" };
-	_cleanup_free_ char *path = xasprintf("/sys/bus/pci/devices/%s/boot_vga", addr), *v = NULL, *drv = NULL;
+	_cleanup_free_ char *drv = NULL;
 	char missing[64] = "";
 
-	if (sysfs_read(d->conf->root, path, &v) < 0 || strcmp(v, "1") != 0)
+	if (!hpci_boot_vga(d->conf->root, a))
 		return;
 	(void)hpci_driver(d->conf->root, a, &drv);
 	for (size_t i = 0; i < ARRAY_SIZE(needed); i++)

@@ -272,3 +272,8 @@ int hpci_vendor_device(const char *root, const struct pciaddr *a, unsigned *vend
 	*class = (unsigned)(read_hex(root, a, "class") >> 8);
 	return *vendor ? 0 : -ENOENT;
 }
+
+bool hpci_boot_vga(const char *root, const struct pciaddr *a)
+{
+	return read_hex(root, a, "boot_vga") == 1;
+}

@@ -34,5 +34,7 @@ int hpci_driver_override(const char *root, const struct pciaddr *a, char **out);
 int hpci_has_flr(const char *root, const struct pciaddr *a);
 /* Vendor and device ids and the class (base and subclass, e.g. 0x0300); -ENOENT when unreadable. */
 int hpci_vendor_device(const char *root, const struct pciaddr *a, unsigned *vendor, unsigned *device, unsigned *class);
+/* The firmware booted on this VGA device (boot_vga is 1): the host's console runs on it. */
+bool hpci_boot_vga(const char *root, const struct pciaddr *a);
 
 #endif

@@ -1,5 +1,5 @@
 /* pci.c: hpci_with_companions, the one answer to "which devices does [vfio] move" ([vfio]'s plan and
- * doctor's group check asked it each their own way). */
+ * doctor's group check asked it each their own way), and hpci_boot_vga. */
 #include <errno.h>
 
 #include "fixture.h"
@@ -55,6 +55,21 @@ static void test_with_companions(void)
 	CHECK_STR(e.msg, "0000:0b:00.0: no such PCI device on this host (list them with `hookd devices`)");
 }
 
+/* hpci_boot_vga: the one reader of boot_vga (hookd devices, doctor and new each read it before). */
+static void test_boot_vga(void)
+{
+	struct pciaddr gpu = addr("0000:01:00.0"), amd = addr("0000:03:00.0"), nic = addr("0000:02:00.0");
+	_cleanup_free_ char *one = test_rooted(root, "/sys/bus/pci/devices/0000:01:00.0/boot_vga");
+	_cleanup_free_ char *zero = test_rooted(root, "/sys/bus/pci/devices/0000:03:00.0/boot_vga");
+	FILE *f;
+
+	CHECK((f = fopen(one, "w")) && fputs("1\n", f) >= 0 && fclose(f) == 0);
+	CHECK((f = fopen(zero, "w")) && fputs("0\n", f) >= 0 && fclose(f) == 0);
+	CHECK(hpci_boot_vga(root, &gpu));
+	CHECK(!hpci_boot_vga(root, &amd));
+	CHECK(!hpci_boot_vga(root, &nic)); /* no boot_vga: not a VGA device */
+}
+
 int main(void)
 {
 	test_tmpdir_create("pci");
@@ -67,6 +82,7 @@ int main(void)
 	test_pci_device(root, "0000:03:00.0", 0x1002, 0x73bf, 0x030000, true, "amdgpu", 3);
 	test_pci_device(root, "0000:03:00.1", 0x1002, 0xab28, 0x040300, true, "snd_hda_intel", 3);
 	test_with_companions();
+	test_boot_vga();
 	test_tmpdir_remove();
 	free(root);
 	return TEST_DONE();
