@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "journal.h"
 #include "log.h"
 #include "plan.h"
 #include "sysfs.h"
@@ -286,7 +285,7 @@ static int fb_rebind(const struct action_ctx *ctx, const char *fb, const char *o
 	return 0;
 }
 
-static int console_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int console_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	if (strncmp(rec->target, VT_PREFIX, strlen(VT_PREFIX)) == 0) {
 		const char *vt = rec->target + strlen(VT_PREFIX);

@@ -204,14 +204,13 @@ struct meet {
 	const char *value; /* a governor another VM holds */
 };
 
-static void meet_other(const struct journal *j, const struct journal_rec *rec, void *arg)
+static void meet_other(const struct held_step *h, void *arg)
 {
 	struct meet *m = arg;
 	struct cpuset s;
 
-	(void)j;
-	m->value = rec->value;
-	if (strcmp(m->op, OP_GOVERNOR) != 0 && cpuset_parse(rec->value, &s) == 0)
+	m->value = h->rec.value;
+	if (strcmp(m->op, OP_GOVERNOR) != 0 && cpuset_parse(h->rec.value, &s) == 0)
 		cpuset_and(&m->set, &s);
 }
 
@@ -590,7 +589,7 @@ static int revert_controller(const struct action_ctx *ctx, const char *target, c
 	return 0;
 }
 
-static int cpus_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int cpus_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	_cleanup_free_ char *base = NULL;
 	struct meet m = { rec->op, { { 0 } }, NULL };

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "journal.h"
 #include "log.h"
 #include "plan.h"
 #include "spawn_prog.h"
@@ -297,7 +296,7 @@ static int exec_apply(const struct action_ctx *ctx, const struct step *st, const
 	return run_command(ctx, phase ? phase + 1 : st->target, st->value, e);
 }
 
-static int exec_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int exec_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	if (strcmp(rec->op, "on-release") != 0)
 		return 0;

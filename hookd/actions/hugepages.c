@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "hugepages_arc.h"
-#include "journal.h"
 #include "plan.h"
 #include "shared.h"
 #include "sysfs.h"
@@ -160,21 +159,19 @@ static int pool_write_nr(const char *root, const struct pool *p, unsigned long l
 
 static int parse_saved(const char *saved, unsigned long long *prev, unsigned long long *add);
 
-static void add_need(const struct journal *j, const struct journal_rec *rec, void *arg)
+static void add_need(const struct held_step *h, void *arg)
 {
 	unsigned long long v;
 
-	(void)j;
-	if (parse_uint(rec->value, &v) == 0)
+	if (parse_uint(h->rec.value, &v) == 0)
 		*(unsigned long long *)arg += v;
 }
 
-static void add_added(const struct journal *j, const struct journal_rec *rec, void *arg)
+static void add_added(const struct held_step *h, void *arg)
 {
 	unsigned long long prev, add;
 
-	(void)j;
-	if (parse_saved(rec->saved, &prev, &add) == 0)
+	if (parse_saved(h->rec.saved, &prev, &add) == 0)
 		*(unsigned long long *)arg += add;
 }
 
@@ -520,7 +517,7 @@ static int hp_apply(const struct action_ctx *ctx, const struct step *st, const c
 
 /* Back to the baseline plus what the other live VMs added: never below what they hold, and the
  * same count however often it runs. */
-static int hp_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int hp_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	const char *root = ctx->conf->root;
 	unsigned long long prev, add, base, cur, target, now;

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "journal.h"
 #include "shared.h"
 #include "sysfs.h"
 #include "zfs.h"
@@ -38,12 +37,11 @@ static void fmt_mib(unsigned long long bytes, char *buf, size_t len)
 }
 
 /* The smallest cap of the other live VMs that lowered the ARC (0: none). */
-static void min_cap(const struct journal *j, const struct journal_rec *rec, void *arg)
+static void min_cap(const struct held_step *h, void *arg)
 {
 	unsigned long long *m = arg, v;
 
-	(void)j;
-	if (strcmp(rec->saved, "-") != 0 && parse_uint(rec->value, &v) == 0 && (!*m || v < *m))
+	if (strcmp(h->rec.saved, "-") != 0 && parse_uint(h->rec.value, &v) == 0 && (!*m || v < *m))
 		*m = v;
 }
 

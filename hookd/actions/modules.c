@@ -1,13 +1,12 @@
-/* [modules]: unload and load kernel modules through libkmod (hookd/kmod.c).
+/* [modules]: unload and load kernel modules through libkmod (host/kmod.c).
  * On prepare: `unload` in the order given, then `load`. On release (the engine reverts newest
  * first) the unloaded modules come back in reverse order, and a loaded module goes away again only
  * if it was not loaded before. Module state is a resource several VMs can share: while another VM's
- * journal holds the module, release leaves it as it is; the last holder restores the state the
+ * journal keeps the module, release leaves it as it is; the last holder restores the state the
  * first one found (the shared baseline). */
 #include <errno.h>
 #include <string.h>
 
-#include "journal.h"
 #include "kmod.h"
 #include "plan.h"
 #include "shared.h"
@@ -160,7 +159,7 @@ static int modules_apply(const struct action_ctx *ctx, const struct step *st, co
 }
 
 /* Back to the state the first VM found, unless another VM still holds the module. */
-static int modules_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int modules_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	const char *root = ctx->conf->root;
 	_cleanup_free_ char *base = NULL;

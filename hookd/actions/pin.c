@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "cputopo.h"
-#include "journal.h"
 #include "plan.h"
 #include "sysfs.h"
 
@@ -546,7 +545,7 @@ static int pin_apply(const struct action_ctx *ctx, const struct step *st, const 
 }
 
 /* Gives a live thread back the CPUs it had; a thread that is gone (QEMU exited) needs nothing. */
-static int pin_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int pin_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	_cleanup_free_ char *task = NULL;
 	struct cpuset cur, saved;

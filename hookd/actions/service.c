@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "journal.h"
 #include "log.h"
 #include "plan.h"
 #include "shared.h"
@@ -225,7 +224,7 @@ static int service_apply(const struct action_ctx *ctx, const struct step *st, co
 }
 
 /* Starts the unit when it ran before the first VM stopped it, unless another VM still wants it stopped. */
-static int service_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int service_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	_cleanup_free_ char *base = NULL;
 	struct spawn_result res;

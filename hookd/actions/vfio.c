@@ -6,7 +6,6 @@
 
 #include "hostdeps.h"
 #include "iommu.h"
-#include "journal.h"
 #include "kmod.h"
 #include "pci.h"
 #include "plan.h"
@@ -295,7 +294,7 @@ static int vfio_apply(const struct action_ctx *ctx, const struct step *st, const
 
 /* Gives the device back to the driver it had. Already back (libvirt reattaches managed hostdevs
  * before release) is success. */
-static int vfio_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int vfio_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	const char *root = ctx->conf->root;
 	_cleanup_free_ char *orig = xstrdup(rec->saved), *cur = NULL, *ovr_now = NULL;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "engine.h"
+#include "journal.h"
 #include "phase.h"
 #include "spawn_prog.h"
 #include "trust.h"
@@ -172,7 +173,7 @@ int edit_run(const struct hookd_conf *conf, const char *vm)
 		fprintf(stderr, "hookd: edit: cannot replace %s: %s; it is unchanged\n", ini, strerror(-r));
 	else {
 		printf("%s replaced: it passes check.\n", ini);
-		if (engine_find_journal(conf->state_dir, vm, NULL, &journal, &e) == 0)
+		if (journal_find_vm(conf->state_dir, vm, NULL, &journal, &e) == 0)
 			printf("VM %s is running: the change applies at its next start (release follows its journal).\n",
 			       vm);
 		code = EXIT_OK;

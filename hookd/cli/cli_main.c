@@ -15,6 +15,7 @@
 #include "cli_virt.h"
 #include "domain.h"
 #include "engine.h"
+#include "journal.h"
 #include "log.h"
 #include "phase.h"
 #include "plan.h"
@@ -265,7 +266,7 @@ static int plan_release(struct cli *c, const char *vm)
 	_cleanup_free_ char *path = NULL;
 	struct journal *j;
 	struct err e;
-	int r = engine_find_journal(c->conf.state_dir, vm, NULL, &path, &e);
+	int r = journal_find_vm(c->conf.state_dir, vm, NULL, &path, &e);
 
 	if (r == -ENOENT) {
 		printf("VM %s, phase release: no journal, nothing to restore\n", vm);
@@ -444,7 +445,7 @@ static int cmd_status(struct cli *c, int argc, char **argv)
 	(void)argc, (void)argv;
 	if (c->json)
 		fputs("{\"vms\": [", stdout);
-	r = engine_for_each_journal(c->conf.state_dir, print_status, &s, &e);
+	r = journal_for_each(c->conf.state_dir, print_status, &s, &e);
 	if (r == 0) {
 		if (c->json)
 			fputs("]", stdout);
@@ -452,8 +453,13 @@ static int cmd_status(struct cli *c, int argc, char **argv)
 			printf("No VM holds anything (no journal in %s).\n", c->conf.state_dir);
 		s.count = 0;
 		journal_leftovers(c->conf.state_dir, false, print_leftover, &s);
-		if (!s.unreadable) /* an unreadable journal may hold any baseline */
-			shared_leftovers(&c->conf, s.all, s.n_all, false, print_leftover, &s);
+		if (!s.unreadable) { /* an unreadable journal may hold any baseline */
+			_cleanup_free_ struct held_step *held = NULL;
+			size_t n = 0;
+
+			journal_held(s.all, s.n_all, NULL, &held, &n);
+			shared_leftovers(&c->conf, held, n, false, print_leftover, &s);
+		}
 		if (c->json)
 			fputs(s.count ? "]}\n" : "}\n", stdout);
 	}
@@ -477,7 +483,7 @@ static int cmd_restore(struct cli *c, int argc, char **argv)
 	if (argc < 1)
 		return usage_error("restore: %s", "name a VM");
 	ctx.vm = argv[0];
-	r = engine_find_journal(c->conf.state_dir, argv[0], NULL, &path, &e);
+	r = journal_find_vm(c->conf.state_dir, argv[0], NULL, &path, &e);
 	if (r == -ENOENT) {
 		printf("%s: nothing to restore (no journal in %s)\n", argv[0], c->conf.state_dir);
 		return EXIT_OK;

@@ -7,6 +7,7 @@
 #include "doctor.h"
 #include "engine.h"
 #include "iommu.h"
+#include "journal.h"
 #include "kmod.h"
 #include "pci.h"
 #include "plan.h"
@@ -78,7 +79,7 @@ static void check_group(struct doctor *d, const char *vm, const struct domain *d
 		return;
 	}
 	vm_devices(root, dom, &devs);
-	(void)engine_find_journal(d->conf->state_dir, vm, dom ? dom->uuid : NULL, &own, &e);
+	(void)journal_find_vm(d->conf->state_dir, vm, dom ? dom->uuid : NULL, &own, &e);
 	(void)engine_load_others(d->conf->state_dir, own, &o, &e);
 	if (iommu_group_judge(root, group, devs.v, devs.n, o.v, o.n, &v, &e) < 0) {
 		doctor_add(d, DOCTOR_FAIL, vm, "group", "%s", e.msg);

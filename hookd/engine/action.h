@@ -2,6 +2,7 @@
 #ifndef HOOKD_ACTION_H
 #define HOOKD_ACTION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
@@ -10,11 +11,26 @@
 
 struct plan;
 struct step;
-struct journal_rec;
+
+/* A step as the journal keeps it: what revert is handed, and what another VM holds. */
+struct step_record {
+	const char *action; /* the action's name (the INI section) */
+	const char *op;     /* what the step does, e.g. "bind" */
+	const char *target; /* what it acts on, e.g. "0000:01:00.0" */
+	const char *value;  /* what it sets, e.g. "vfio-pci" */
+	const char *saved;  /* what observe found before acting */
+	bool done;          /* false: only its intent was recorded (the change may have happened) */
+};
+
+/* A step another running VM holds: a record of its live journal, done or only intended (a change
+ * that may have happened is held until that VM's release reverts it). */
+struct held_step {
+	const char *vm;      /* that VM's name */
+	const char *journal; /* its journal's path */
+	struct step_record rec;
+};
 
 /* What an action sees while planning or acting. */
-struct journal;
-
 struct action_ctx {
 	const struct hookd_conf *conf;
 	const struct domain *dom; /* NULL while reverting from a journal alone */
@@ -22,9 +38,10 @@ struct action_ctx {
 	const char *xml; /* the domain XML as libvirt gave it (NULL when none: `hookd restore`) */
 	size_t xml_len;
 	bool describe; /* name devices in step descriptions (pci.ids costs ~20 ms: not on the hook's path) */
-	/* The other VMs' live journals, loaded under the global lock while steps apply or revert:
-	 * what a shared resource (hugepage pool, host CPU set) must keep for them. */
-	struct journal *const *others;
+	/* What the other VMs' live journals hold (every record, in journal order), read under the
+	 * global lock while steps apply or revert: what a shared resource (hugepage pool, host CPU
+	 * set) must keep for them, and what a step may not take. */
+	const struct held_step *others;
 	size_t n_others;
 };
 
@@ -50,7 +67,7 @@ struct action_ops {
 	 * and must be safe to run again after a crash at any point of it: it works out the state to
 	 * reach from what the step saved and the other live journals, compares with what the kernel
 	 * holds now, and never adds or subtracts relative to the current value. */
-	int (*revert)(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e);
+	int (*revert)(const struct action_ctx *ctx, const struct step_record *rec, struct err *e);
 	/* The longest applying or undoing a step (op, value) may take, in ms: other runs wait that
 	 * long for the global lock. NULL: a few waits bounded by hookd.conf's timeout. */
 	unsigned (*bound_ms)(const struct action_ctx *ctx, const char *op, const char *value);

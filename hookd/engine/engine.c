@@ -3,61 +3,14 @@
 #include <errno.h>
 #include <string.h>
 
+#include "journal.h"
 #include "lock.h"
 #include "log.h"
 #include "shared.h"
-#include "sysfs.h"
-#include "trust.h"
 
 /* The global lock this process holds (exclusive), for telling waiters what each step is: the view
  * or the revert that took it sets it. One run per process. */
 static int held_lock = -1;
-
-static bool is_journal_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 8 && strcmp(name + n - 8, ".journal") == 0;
-}
-
-/* A journal that cannot be read is passed on, with why, and no records: one bad journal must not
- * hide the others. */
-int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg, struct err *e)
-{
-	char **names;
-	size_t n;
-	int r = trust_state_dir(state_dir, e);
-
-	if (r < 0)
-		return r == -ENOENT ? 0 : r;
-	r = sysfs_list("", state_dir, &names, &n);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return err_set(e, r, "%s: %s", state_dir, strerror(-r));
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		_cleanup_free_ char *path = NULL;
-		struct journal *j;
-		struct err le;
-
-		if (!is_journal_name(names[i]))
-			continue;
-		path = xasprintf("%s/%s", state_dir, names[i]);
-		r = journal_load(path, &j, &le);
-		if (r == -ENOENT) {
-			r = 0;
-			continue;
-		}
-		if (r < 0) {
-			j = journal_new(path, "", "");
-			j->unreadable = xstrdup(le.msg);
-		}
-		r = fn(j, arg);
-		journal_free(j);
-	}
-	sysfs_list_free(names, n);
-	return r;
-}
 
 /* Every journal of state_dir, read under the lock. */
 struct journals {
@@ -104,29 +57,30 @@ static void report_removed(const char *path, const char *why, void *arg)
  * every journal could be read: an unreadable one may hold them). */
 static void tidy(const struct hookd_conf *conf, const struct journals *js)
 {
+	_cleanup_free_ struct held_step *held = NULL;
+	size_t n = 0;
+
 	if (journal_leftovers(conf->state_dir, true, report_removed, NULL) < 0)
 		log_error("cannot remove the temp files left in %s", conf->state_dir);
-	if (!js->unreadable && shared_leftovers(conf, js->v, js->n, true, report_removed, NULL) < 0)
+	journal_held(js->v, js->n, NULL, &held, &n);
+	if (!js->unreadable && shared_leftovers(conf, held, n, true, report_removed, NULL) < 0)
 		log_error("cannot remove the stale baselines in %s/shared", conf->state_dir);
 }
 
-/* Reads every journal, tidies state_dir, and points ctx->others at the readable journals that are
- * not own_path. */
-static int load_all(struct action_ctx *ctx, const char *own_path, struct journals *js, struct journal ***others,
+/* Reads every journal, tidies state_dir, and points ctx->others at what the journals but own_path
+ * hold. */
+static int load_all(struct action_ctx *ctx, const char *own_path, struct journals *js, struct held_step **others,
 		    struct err *e)
 {
 	size_t n = 0;
 	int r;
 
 	*js = (struct journals){ 0 };
-	r = engine_for_each_journal(ctx->conf->state_dir, collect, js, e);
+	r = journal_for_each(ctx->conf->state_dir, collect, js, e);
 	if (r < 0)
 		return r;
 	tidy(ctx->conf, js);
-	*others = xcalloc(js->n + 1, sizeof(**others));
-	for (size_t i = 0; i < js->n; i++)
-		if (!js->v[i]->unreadable && strcmp(js->v[i]->path, own_path) != 0)
-			(*others)[n++] = js->v[i];
+	journal_held(js->v, js->n, own_path, others, &n);
 	ctx->others = *others;
 	ctx->n_others = n;
 	return 0;
@@ -139,23 +93,32 @@ static void tidy_after(const struct action_ctx *ctx)
 	struct journals js = { 0 };
 	struct err e;
 
-	if (engine_for_each_journal(ctx->conf->state_dir, collect_quiet, &js, &e) == 0)
+	if (journal_for_each(ctx->conf->state_dir, collect_quiet, &js, &e) == 0)
 		tidy(ctx->conf, &js);
 	journals_free(&js);
 }
 
-/* A step may not take what another VM's live journal holds (a device, for instance). */
+static bool takes(const struct step *st, const struct held_step *h)
+{
+	return st->revertible && !st->shared && !strcmp(h->rec.action, st->ops->name) &&
+	       !strcmp(h->rec.target, st->target);
+}
+
+/* A step may not take what another VM's live journal holds (a device, for instance). Journal by
+ * journal (others holds each one's records in a row), the first step of the plan it holds. */
 int engine_check_conflicts(const struct action_ctx *ctx, const struct plan *plan, struct err *e)
 {
-	for (size_t k = 0; k < ctx->n_others; k++)
-		for (size_t i = 0; i < plan->n; i++) {
-			const struct step *st = &plan->steps[i];
-			const struct journal *o = ctx->others[k];
+	for (size_t k = 0, end; k < ctx->n_others; k = end) {
+		const struct held_step *o = &ctx->others[k];
 
-			if (st->revertible && !st->shared && journal_find(o, st->ops->name, st->target))
-				return err_set(e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first",
-					       st->target, o->vm, o->path);
-		}
+		for (end = k; end < ctx->n_others && ctx->others[end].journal == o->journal;)
+			end++;
+		for (size_t i = 0; i < plan->n; i++)
+			for (size_t m = k; m < end; m++)
+				if (takes(&plan->steps[i], &ctx->others[m]))
+					return err_set(e, -EBUSY, "%s is held by VM '%s' (journal %s); stop it first",
+						       plan->steps[i].target, o->vm, o->journal);
+	}
 	return 0;
 }
 
@@ -172,15 +135,6 @@ static void announce(const struct action_ctx *ctx, int lock, const struct action
 		      ops && ops->bound_ms ? ops->bound_ms(ctx, op, value) : lock_default_bound_ms(ctx->conf));
 }
 
-static void drop_rec(struct journal *j, size_t i)
-{
-	struct journal_rec *rec = &j->recs[i];
-
-	free(rec->action), free(rec->op), free(rec->target), free(rec->value), free(rec->saved);
-	memmove(rec, rec + 1, (j->n - i - 1) * sizeof(*rec));
-	j->n--;
-}
-
 /* Reverts records newest first; keeps the ones that fail in the journal for a later try. Each
  * record leaves the journal on disk as soon as it is reverted, so a crash resumes where it was
  * (and a revert run again finds the kernel as it left it: see action_ops.revert). */
@@ -191,24 +145,23 @@ static int revert_all(const struct action_ctx *ctx, const struct action_ops *con
 	int ret = 0;
 
 	for (size_t i = j->n; i-- > 0;) {
-		struct journal_rec *rec = &j->recs[i];
-		const struct action_ops *ops = action_find_in(actions, rec->action);
+		const struct step_record rec = journal_step(j, i);
+		const struct action_ops *ops = action_find_in(actions, rec.action);
 		struct err re;
 		int r;
 
-		announce(ctx, lock, ops, "reverting", rec->op, rec->target, rec->value);
-		r = ops ? ops->revert(ctx, rec, &re)
-			: err_set(&re, -EINVAL, "unknown action '%s' in journal", rec->action);
+		announce(ctx, lock, ops, "reverting", rec.op, rec.target, rec.value);
+		r = ops ? ops->revert(ctx, &rec, &re)
+			: err_set(&re, -EINVAL, "unknown action '%s' in journal", rec.action);
 		if (r < 0) {
-			log_error("could not revert [%s] %s %s: %s", rec->action, rec->op, rec->target, re.msg);
+			log_error("could not revert [%s] %s %s: %s", rec.action, rec.op, rec.target, re.msg);
 			if (!ret)
 				snprintf(first.msg, sizeof(first.msg), "%s", re.msg);
 			ret = ret ? ret : r;
 			continue;
 		}
-		log_info("reverted [%s] %s %s (journal saved '%s')", rec->action, rec->op, rec->target, rec->saved);
-		drop_rec(j, i);
-		if (j->n && journal_save(j, &re) < 0)
+		log_info("reverted [%s] %s %s (journal saved '%s')", rec.action, rec.op, rec.target, rec.saved);
+		if (journal_drop(j, i, &re) < 0)
 			log_error("%s", re.msg);
 	}
 	if (ret < 0)
@@ -219,7 +172,7 @@ static int revert_all(const struct action_ctx *ctx, const struct action_ops *con
 
 static int apply_step(const struct action_ctx *ctx, int lock, struct journal *j, const struct step *st, struct err *e)
 {
-	struct journal_rec *rec;
+	ssize_t found;
 	char *saved = NULL;
 	size_t idx;
 	int r;
@@ -231,27 +184,27 @@ static int apply_step(const struct action_ctx *ctx, int lock, struct journal *j,
 			log_info("applied [%s] %s", st->ops->name, st->desc);
 		return r;
 	}
-	rec = journal_find(j, st->ops->name, st->target);
-	if (rec && rec->state == REC_DONE && strcmp(rec->op, st->op) == 0)
-		return 0; /* an earlier prepare did it and release has not run: keep what it saved */
-	if (rec) {
-		idx = (size_t)(rec - j->recs);
+	found = journal_index(j, st->ops->name, st->target);
+	if (found >= 0) {
+		const struct step_record rec = journal_step(j, (size_t)found);
+
+		if (rec.done && strcmp(rec.op, st->op) == 0)
+			return 0; /* an earlier prepare did it and release has not run: keep what it saved */
+		idx = (size_t)found;
 	} else {
 		r = st->ops->observe(ctx, st, &saved, e);
 		if (r < 0)
 			return r;
-		idx = journal_append(j, REC_INTENT, st->ops->name, st->op, st->target, st->value, saved);
+		r = journal_intent(j, st->ops->name, st->op, st->target, st->value, saved, &idx, e);
 		free(saved);
-		r = journal_save(j, e);
 		if (r < 0)
 			return r;
 	}
-	r = st->ops->apply(ctx, st, j->recs[idx].saved, e);
+	r = st->ops->apply(ctx, st, journal_step(j, idx).saved, e);
 	if (r < 0)
 		return r;
 	log_info("applied [%s] %s", st->ops->name, st->desc);
-	j->recs[idx].state = REC_DONE;
-	return journal_save(j, e);
+	return journal_done(j, idx, e);
 }
 
 static int apply_all(const struct action_ctx *ctx, const struct action_ops *const *actions, int lock,
@@ -299,7 +252,7 @@ int engine_revert(const struct action_ctx *actx, const struct action_ops *const 
 		  struct err *e)
 {
 	_cleanup_close_ int lock = -1;
-	_cleanup_free_ struct journal **others = NULL;
+	_cleanup_free_ struct held_step *others = NULL;
 	struct action_ctx c = *actx;
 	struct journals js;
 	struct journal *j;
@@ -324,72 +277,32 @@ int engine_revert(const struct action_ctx *actx, const struct action_ops *const 
 	return r;
 }
 
-struct find_vm {
-	const char *vm, *uuid;
-	char *path;
-	char *why; /* why a journal that may be this VM's cannot be read */
-};
-
-/* A journal is named by its domain's uuid, else by the VM's name. */
-static bool may_be_vm(const struct journal *j, const struct find_vm *f)
-{
-	const char *base = strrchr(j->path, '/');
-	_cleanup_free_ char *by_name = xasprintf("/%s.journal", f->vm);
-
-	return !f->uuid || !strcmp(base, by_name);
-}
-
-static int match_vm(struct journal *j, void *arg)
-{
-	struct find_vm *f = arg;
-
-	if (j->unreadable && !f->why && may_be_vm(j, f))
-		f->why = xstrdup(j->unreadable);
-	else if (!j->unreadable && strcmp(j->vm, f->vm) == 0 && !f->path)
-		f->path = xstrdup(j->path);
-	return 0;
-}
-
-int engine_find_journal(const char *state_dir, const char *vm, const char *uuid, char **path, struct err *e)
-{
-	struct find_vm f = { vm, uuid && uuid[0] ? uuid : NULL, NULL, NULL };
-	int r = engine_for_each_journal(state_dir, match_vm, &f, e);
-
-	if (r == 0 && f.path) {
-		free(f.why);
-		*path = f.path;
-		return 0;
-	}
-	if (r == 0 && f.why)
-		r = err_set(e, -EBADMSG,
-			    "no readable journal names VM %s, and one that cannot be read may be its own: %s", vm,
-			    f.why);
-	free(f.why);
-	free(f.path);
-	return r < 0 ? r : -ENOENT;
-}
-
 static int collect_other(struct journal *j, void *arg)
 {
 	struct engine_others *o = arg;
 
 	if (j->unreadable || (o->own_path && strcmp(j->path, o->own_path) == 0))
 		return 0;
-	o->v = xrealloc(o->v, (o->n + 1) * sizeof(*o->v));
-	o->v[o->n++] = journal_dup(j);
+	o->journals = xrealloc(o->journals, (o->n_journals + 1) * sizeof(*o->journals));
+	o->journals[o->n_journals++] = journal_dup(j);
 	return 0;
 }
 
 int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e)
 {
+	int r;
+
 	*o = (struct engine_others){ .own_path = own_path };
-	return engine_for_each_journal(state_dir, collect_other, o, e);
+	r = journal_for_each(state_dir, collect_other, o, e);
+	journal_held(o->journals, o->n_journals, NULL, &o->v, &o->n);
+	return r;
 }
 
 void engine_free_others(struct engine_others *o)
 {
-	for (size_t i = 0; i < o->n; i++)
-		journal_free(o->v[i]);
+	for (size_t i = 0; i < o->n_journals; i++)
+		journal_free(o->journals[i]);
+	free(o->journals);
 	free(o->v);
 	*o = (struct engine_others){ 0 };
 }
@@ -400,7 +313,7 @@ static void view_tidy(const struct hookd_conf *conf)
 	struct journals js = { 0 };
 	struct err e;
 
-	if (engine_for_each_journal(conf->state_dir, collect, &js, &e) == 0)
+	if (journal_for_each(conf->state_dir, collect, &js, &e) == 0)
 		tidy(conf, &js);
 	journals_free(&js);
 }

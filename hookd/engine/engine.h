@@ -2,8 +2,10 @@
 #ifndef HOOKD_ENGINE_H
 #define HOOKD_ENGINE_H
 
-#include "journal.h"
+#include "action.h"
 #include "plan.h"
+
+struct journal;
 
 /* Applies plan's steps in order. Call it with the plan phase_plan built under an exclusive
  * engine_view, whose others are in ctx: the steps are applied with the view they were planned
@@ -16,17 +18,13 @@ int engine_apply(const struct action_ctx *ctx, const struct action_ops *const *a
  * A journal that cannot be read completely is an error, and is kept. */
 int engine_revert(const struct action_ctx *ctx, const struct action_ops *const *actions, const char *journal_path,
 		  struct err *e);
-/* Finds the journal of the VM named vm in state_dir (for `restore VM` without domain XML). -ENOENT
- * when there is none; -EBADMSG (e->msg says why) when none names it but an unreadable one may be
- * its own: without uuid, any; with it, the one named by the VM's name. */
-int engine_find_journal(const char *state_dir, const char *vm, const char *uuid, char **path, struct err *e);
-/* Calls fn for every journal in state_dir (sorted by file name); one that cannot be read comes
- * with j->unreadable set and no records. */
-int engine_for_each_journal(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg, struct err *e);
-/* The live journals in state_dir but own_path's (NULL: all of them): what the other VMs hold. */
+/* The live journals in state_dir but own_path's (NULL: all of them), and what the other VMs hold
+ * in them: v is action_ctx.others. */
 struct engine_others {
 	const char *own_path;
-	struct journal **v;
+	struct journal **journals;
+	size_t n_journals;
+	struct held_step *v; /* every record of journals, pointing into them */
 	size_t n;
 };
 int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e);

@@ -5,15 +5,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sysfs.h"
 #include "trust.h"
 
 #define JOURNAL_MAGIC "hookd-journal 1"
 #define JOURNAL_MAX (1 << 20)
-
-char *journal_path_for(const char *state_dir, const char *uuid, const char *vm)
-{
-	return xasprintf("%s/%s.journal", state_dir, uuid && uuid[0] ? uuid : vm);
-}
 
 struct journal *journal_new(const char *path, const char *vm, const char *uuid)
 {
@@ -97,12 +93,33 @@ size_t journal_append(struct journal *j, enum rec_state state, const char *actio
 	return j->n++;
 }
 
-struct journal_rec *journal_find(const struct journal *j, const char *action, const char *target)
+ssize_t journal_index(const struct journal *j, const char *action, const char *target)
 {
 	for (size_t i = 0; i < j->n; i++)
 		if (strcmp(j->recs[i].action, action) == 0 && strcmp(j->recs[i].target, target) == 0)
-			return &j->recs[i];
-	return NULL;
+			return (ssize_t)i;
+	return -1;
+}
+
+struct step_record journal_step(const struct journal *j, size_t idx)
+{
+	const struct journal_rec *r = &j->recs[idx];
+
+	return (struct step_record){ r->action, r->op, r->target, r->value, r->saved, r->state == REC_DONE };
+}
+
+void journal_held(struct journal *const *journals, size_t n_journals, const char *except_path, struct held_step **v,
+		  size_t *n)
+{
+	for (size_t k = 0; k < n_journals; k++) {
+		const struct journal *j = journals[k];
+
+		if (except_path && strcmp(j->path, except_path) == 0)
+			continue;
+		*v = xrealloc(*v, (*n + j->n + 1) * sizeof(**v));
+		for (size_t i = 0; i < j->n; i++)
+			(*v)[(*n)++] = (struct held_step){ j->vm, j->path, journal_step(j, i) };
+	}
 }
 
 /* One line of the journal: "vm\tNAME", "uuid\tUUID" or "step\tSTATE\tACTION\tOP\tTARGET\tVALUE\tSAVED". */
@@ -236,6 +253,36 @@ int journal_save(const struct journal *j, struct err *e)
 	return trust_replace_state(j->path, text, len, e);
 }
 
+int journal_intent(struct journal *j, const char *action, const char *op, const char *target, const char *value,
+		   const char *saved, size_t *idx, struct err *e)
+{
+	*idx = journal_append(j, REC_INTENT, action, op, target, value, saved);
+	return journal_save(j, e);
+}
+
+int journal_done(struct journal *j, size_t idx, struct err *e)
+{
+	j->recs[idx].state = REC_DONE;
+	return journal_save(j, e);
+}
+
+static void rec_free(struct journal_rec *r)
+{
+	free(r->action);
+	free(r->op);
+	free(r->target);
+	free(r->value);
+	free(r->saved);
+}
+
+int journal_drop(struct journal *j, size_t idx, struct err *e)
+{
+	rec_free(&j->recs[idx]);
+	memmove(&j->recs[idx], &j->recs[idx + 1], (j->n - idx - 1) * sizeof(*j->recs));
+	j->n--;
+	return j->n ? journal_save(j, e) : 0;
+}
+
 int journal_remove(const struct journal *j, struct err *e)
 {
 	if (unlink(j->path) < 0 && errno != ENOENT)
@@ -278,19 +325,104 @@ void journal_free(struct journal *j)
 {
 	if (!j)
 		return;
-	for (size_t i = 0; i < j->n; i++) {
-		struct journal_rec *r = &j->recs[i];
-
-		free(r->action);
-		free(r->op);
-		free(r->target);
-		free(r->value);
-		free(r->saved);
-	}
+	for (size_t i = 0; i < j->n; i++)
+		rec_free(&j->recs[i]);
 	free(j->recs);
 	free(j->path);
 	free(j->vm);
 	free(j->uuid);
 	free(j->unreadable);
 	free(j);
+}
+
+int journal_for_each(const char *state_dir, int (*fn)(struct journal *j, void *arg), void *arg, struct err *e)
+{
+	char **names;
+	size_t n;
+	int r = trust_state_dir(state_dir, e);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	r = sysfs_list("", state_dir, &names, &n);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return err_set(e, r, "%s: %s", state_dir, strerror(-r));
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		_cleanup_free_ char *path = NULL;
+		struct journal *j;
+		struct err le;
+
+		if (!journal_file_name(names[i]))
+			continue;
+		path = xasprintf("%s/%s", state_dir, names[i]);
+		r = journal_load(path, &j, &le);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0) {
+			j = journal_new(path, "", "");
+			j->unreadable = xstrdup(le.msg);
+		}
+		r = fn(j, arg);
+		journal_free(j);
+	}
+	sysfs_list_free(names, n);
+	return r;
+}
+
+struct find_vm {
+	const char *vm, *uuid;
+	char *path;
+	char *why; /* why a journal that may be this VM's cannot be read */
+};
+
+/* A journal is named by its domain's uuid, else by the VM's name. */
+static bool may_be_vm(const struct journal *j, const struct find_vm *f)
+{
+	const char *base = strrchr(j->path, '/');
+	_cleanup_free_ char *by_name = xasprintf("/%s.journal", f->vm);
+
+	return !f->uuid || !strcmp(base, by_name);
+}
+
+static int match_vm(struct journal *j, void *arg)
+{
+	struct find_vm *f = arg;
+
+	if (j->unreadable && !f->why && may_be_vm(j, f))
+		f->why = xstrdup(j->unreadable);
+	else if (!j->unreadable && strcmp(j->vm, f->vm) == 0 && !f->path)
+		f->path = xstrdup(j->path);
+	return 0;
+}
+
+int journal_find_vm(const char *state_dir, const char *vm, const char *uuid, char **path, struct err *e)
+{
+	struct find_vm f = { vm, uuid && uuid[0] ? uuid : NULL, NULL, NULL };
+	int r = journal_for_each(state_dir, match_vm, &f, e);
+
+	if (r == 0 && f.path) {
+		free(f.why);
+		*path = f.path;
+		return 0;
+	}
+	if (r == 0 && f.why)
+		r = err_set(e, -EBADMSG,
+			    "no readable journal names VM %s, and one that cannot be read may be its own: %s", vm,
+			    f.why);
+	free(f.why);
+	free(f.path);
+	return r < 0 ? r : -ENOENT;
+}
+
+int journal_of_vm(const char *state_dir, const char *vm, const char *uuid, char **path, struct err *e)
+{
+	*path = journal_path_for(state_dir, uuid, vm);
+	if (access(*path, F_OK) == 0)
+		return 0;
+	free(*path);
+	*path = NULL;
+	return journal_find_vm(state_dir, vm, uuid, path, e);
 }

@@ -5,26 +5,15 @@
 
 #include "domain.h"
 #include "engine.h"
+#include "journal.h"
 #include "log.h"
 #include "plan.h"
 #include "vmconfig.h"
 
-/* The journal of vm: by the domain's uuid, else the one that names the VM. */
-static int journal_of(const struct hookd_conf *conf, const char *vm, const struct domain *dom, char **path,
-		      struct err *e)
-{
-	*path = journal_path_for(conf->state_dir, dom ? dom->uuid : NULL, vm);
-	if (access(*path, F_OK) == 0)
-		return 0;
-	free(*path);
-	*path = NULL;
-	return engine_find_journal(conf->state_dir, vm, dom ? dom->uuid : NULL, path, e);
-}
-
 static int run_release(const struct action_ctx *ctx, struct err *e)
 {
 	_cleanup_free_ char *path = NULL;
-	int r = journal_of(ctx->conf, ctx->vm, ctx->dom, &path, e);
+	int r = journal_of_vm(ctx->conf->state_dir, ctx->vm, ctx->dom ? ctx->dom->uuid : NULL, &path, e);
 
 	if (r == -ENOENT)
 		return EXIT_OK;

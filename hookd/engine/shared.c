@@ -7,21 +7,22 @@
 
 #include "trust.h"
 
-void shared_for_each(const struct action_ctx *ctx, const char *action, const char *target,
-		     void (*fn)(const struct journal *j, const struct journal_rec *rec, void *arg), void *arg)
+static bool holds(const struct held_step *h, const char *action, const char *target)
 {
-	for (size_t i = 0; i < ctx->n_others; i++) {
-		const struct journal *j = ctx->others[i];
-
-		for (size_t k = 0; k < j->n; k++)
-			if (!strcmp(j->recs[k].action, action) && !strcmp(j->recs[k].target, target))
-				fn(j, &j->recs[k], arg);
-	}
+	return !strcmp(h->rec.action, action) && !strcmp(h->rec.target, target);
 }
 
-static void count(const struct journal *j, const struct journal_rec *rec, void *arg)
+void shared_for_each(const struct action_ctx *ctx, const char *action, const char *target,
+		     void (*fn)(const struct held_step *h, void *arg), void *arg)
 {
-	(void)j, (void)rec;
+	for (size_t i = 0; i < ctx->n_others; i++)
+		if (holds(&ctx->others[i], action, target))
+			fn(&ctx->others[i], arg);
+}
+
+static void count(const struct held_step *h, void *arg)
+{
+	(void)h;
 	(*(unsigned *)arg)++;
 }
 
@@ -105,23 +106,23 @@ static bool parse_baseline_name(char *name, const char **action, char **target)
 	return true;
 }
 
-static bool held(struct journal *const *all, size_t n, const char *action, const char *target)
+static bool held(const struct held_step *all, size_t n, const char *action, const char *target)
 {
 	for (size_t i = 0; i < n; i++)
-		if (journal_find(all[i], action, target))
+		if (holds(&all[i], action, target))
 			return true;
 	return false;
 }
 
-struct journals_view {
-	struct journal *const *all;
+struct held_view {
+	const struct held_step *all;
 	size_t n;
 };
 
 /* Why a file of <state_dir>/shared is a leftover, or NULL when it is a live baseline. */
 static const char *leftover_why(char *name, void *ctx)
 {
-	const struct journals_view *v = ctx;
+	const struct held_view *v = ctx;
 	const char *action;
 	char *target;
 	size_t len = strlen(name);
@@ -133,11 +134,11 @@ static const char *leftover_why(char *name, void *ctx)
 	return held(v->all, v->n, action, target) ? NULL : "baseline that no journal holds any more";
 }
 
-int shared_leftovers(const struct hookd_conf *conf, struct journal *const *all, size_t n, bool remove,
+int shared_leftovers(const struct hookd_conf *conf, const struct held_step *all, size_t n, bool remove,
 		     void (*report)(const char *path, const char *why, void *arg), void *arg)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/shared", conf->state_dir);
-	struct journals_view v = { all, n };
+	struct held_view v = { all, n };
 
 	return dir_leftovers(dir, leftover_why, &v, remove, report, arg);
 }

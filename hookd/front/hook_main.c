@@ -3,13 +3,13 @@
  * libc and (static) inih and decides cheaply; real work is done by hookd-apply, exec'd beside it with
  * the same argv and the untouched stdin. Nothing is ever written to stdout: for migrate and restore
  * libvirt reads stdout as a replacement XML. */
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "conf.h"
+#include "journal_files.h"
 #include "trust.h"
 
 static void drain_stdin(void)
@@ -25,23 +25,6 @@ static bool acts_on(const char *op, const char *subop)
 {
 	return (!strcmp(op, "prepare") && !strcmp(subop, "begin")) ||
 	       (!strcmp(op, "started") && !strcmp(subop, "begin")) || (!strcmp(op, "release") && !strcmp(subop, "end"));
-}
-
-static bool has_journals(const char *state_dir)
-{
-	DIR *d = opendir(state_dir);
-	struct dirent *de;
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		found = n > 8 && !strcmp(de->d_name + n - 8, ".journal");
-	}
-	closedir(d);
-	return found;
 }
 
 /* hookd-apply, beside this executable (resolved through /proc/self/exe, so symlinks work). */
@@ -157,7 +140,7 @@ int main(int argc, char **argv)
 	ini = acts_on(argv[2], argv[3]) ? conf_vm_ini_path(&conf, argv[1]) : NULL;
 	run = ini && access(ini, F_OK) == 0;
 	if (!run && acts_on(argv[2], argv[3]) && !strcmp(argv[2], "release"))
-		run = has_journals(conf.state_dir);
+		run = journal_any(conf.state_dir);
 	free(ini);
 	if (conf.chain) {
 		int rc = trust_program(conf.chain, &e) < 0 ? -1 : run_chained(conf.chain, run, argv);

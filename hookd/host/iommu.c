@@ -3,20 +3,21 @@
 
 #include <string.h>
 
+#include "action.h"
 #include "pci.h"
 
-/* The VM whose live journal has bound a to vfio-pci ([vfio]'s "bind" record), or NULL. Any record
+/* The VM whose live journal bound a to vfio-pci ([vfio]'s "bind" record), or NULL. Any record
  * counts, done or not: a record whose change may have happened is held until release reverts it. */
-static const char *holder_of(const struct pciaddr *a, struct journal *const *others, size_t n_others)
+static const char *holder_of(const struct pciaddr *a, const struct held_step *others, size_t n_others)
 {
 	char buf[PCIADDR_STRLEN];
 
 	pciaddr_format(a, buf);
 	for (size_t i = 0; i < n_others; i++) {
-		const struct journal_rec *rec = journal_find(others[i], "vfio", buf);
+		const struct step_record *rec = &others[i].rec;
 
-		if (rec && strcmp(rec->op, "bind") == 0)
-			return others[i]->vm;
+		if (!strcmp(rec->action, "vfio") && !strcmp(rec->target, buf) && !strcmp(rec->op, "bind"))
+			return others[i].vm;
 	}
 	return NULL;
 }
@@ -43,7 +44,7 @@ static enum iommu_member_state judge_member(const char *root, struct iommu_membe
 }
 
 int iommu_group_judge(const char *root, unsigned group, const struct pciaddr *devs, size_t n_devs,
-		      struct journal *const *others, size_t n_others, struct iommu_verdict *out, struct err *e)
+		      const struct held_step *others, size_t n_others, struct iommu_verdict *out, struct err *e)
 {
 	struct pciaddr *addrs;
 	size_t n;

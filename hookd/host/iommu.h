@@ -11,7 +11,7 @@
  *   device when any member of its IOMMU group is already in use by another domain: a vfio group
  *   goes to one VM at a time.
  * So a member blocks the group when it is bound to a host driver, or when another VM holds it
- * (its live journal has bound it to vfio-pci). A member that is unbound, on vfio-pci or on
+ * (its live journal bound it to vfio-pci). A member that is unbound, on vfio-pci or on
  * pci-stub and held by no VM does not block, whatever slot it is in. */
 #ifndef HOOKD_IOMMU_H
 #define HOOKD_IOMMU_H
@@ -19,9 +19,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "journal.h"
 #include "pciaddr.h"
 #include "util.h"
+
+struct held_step;
 
 enum iommu_member_state {
 	IOMMU_MEMBER_OURS,     /* one of the devices asked about: it moves to vfio-pci with the group */
@@ -34,7 +35,7 @@ enum iommu_member_state {
 struct iommu_member {
 	struct pciaddr addr;
 	char *driver;        /* NULL when unbound */
-	const char *held_by; /* IOMMU_MEMBER_OTHER_VM: the VM's name (points into its journal) */
+	const char *held_by; /* IOMMU_MEMBER_OTHER_VM: the VM's name (points into others) */
 	enum iommu_member_state state;
 };
 
@@ -45,11 +46,11 @@ struct iommu_verdict {
 	size_t n_blockers; /* members in state HOST or OTHER_VM; 0: the group is viable */
 };
 
-/* Judges IOMMU group `group` for moving devs[0..n_devs) to vfio-pci while the VMs of others (live
- * journals, the caller's own excluded; may be NULL) run. Reads sysfs under root, changes nothing.
+/* Judges IOMMU group `group` for moving devs[0..n_devs) to vfio-pci while the VMs of others (what
+ * their live journals hold, the caller's own excluded; may be NULL) run. Reads sysfs under root, changes nothing.
  * -errno (e->msg set) only when the group cannot be read; fill *out, free with iommu_verdict_free. */
 int iommu_group_judge(const char *root, unsigned group, const struct pciaddr *devs, size_t n_devs,
-		      struct journal *const *others, size_t n_others, struct iommu_verdict *out, struct err *e);
+		      const struct held_step *others, size_t n_others, struct iommu_verdict *out, struct err *e);
 /* The first blocking member, or NULL when the group is viable. */
 const struct iommu_member *iommu_first_blocker(const struct iommu_verdict *v);
 bool iommu_member_blocks(const struct iommu_member *m);

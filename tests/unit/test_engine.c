@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "fixture.h"
+#include "journal.h"
 #include "test.h"
 
 #define N_TARGETS 4
@@ -45,7 +46,7 @@ static int fake_apply(const struct action_ctx *ctx, const struct step *st, const
 }
 
 /* Sets the saved value whatever the kernel holds now: safe to run again. */
-static int fake_revert(const struct action_ctx *ctx, const struct journal_rec *rec, struct err *e)
+static int fake_revert(const struct action_ctx *ctx, const struct step_record *rec, struct err *e)
 {
 	(void)ctx;
 	strncat(reverted, rec->target, sizeof(reverted) - strlen(reverted) - 2);
@@ -262,6 +263,31 @@ static void test_conflict_with_another_vm(void)
 	plan_free(p);
 }
 
+/* Another VM's intent record holds its target too (its change may have happened); journal by
+ * journal, the error names the first step of the plan that journal holds. */
+static void test_conflict_with_an_intent(void)
+{
+	struct journal *other = journal_new(journal_b, "b", "");
+	struct action_ctx ctx = ctx_for("a");
+	struct plan *p = fake_plan(N_TARGETS);
+	struct engine_view view;
+	struct err e = { "" };
+
+	fake_reset();
+	journal_append(other, REC_DONE, "fake", "set", "t3", "vb", "orig");
+	journal_append(other, REC_INTENT, "fake", "set", "t1", "vb", "orig");
+	CHECK(journal_save(other, &e) == 0);
+	journal_free(other);
+	CHECK(engine_view_open(&conf, journal_a, true, &view, &e) == 0);
+	CHECK(view.others.n == 2);
+	ctx.others = view.others.v;
+	ctx.n_others = view.others.n;
+	CHECK(engine_check_conflicts(&ctx, p, &e) == -EBUSY);
+	CHECK_CONTAINS(e.msg, "t1 is held by VM 'b'");
+	engine_view_close(&view);
+	plan_free(p);
+}
+
 /* A record whose action the table does not know is kept, and said so. */
 static void test_unknown_action_is_kept(void)
 {
@@ -297,6 +323,7 @@ int main(void)
 	test_intent_without_done_is_reverted();
 	test_unknown_action_is_kept();
 	test_conflict_with_another_vm();
+	test_conflict_with_an_intent();
 
 	free(journal_a), free(journal_b), free(conf.state_dir);
 	test_tmpdir_remove();

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "action.h"
 #include "fixture.h"
 #include "iommu.h"
 #include "test.h"
@@ -42,7 +43,7 @@ static void host(void)
 }
 
 /* Judges group for devs (addresses), returns the verdict; *blocker is the first blocker's address. */
-static size_t judge(unsigned group, const char *dev, struct journal *const *others, size_t n_others, char *blocker,
+static size_t judge(unsigned group, const char *dev, const struct held_step *others, size_t n_others, char *blocker,
 		    enum iommu_member_state *state)
 {
 	struct pciaddr a = addr(dev);
@@ -70,12 +71,12 @@ static size_t judge(unsigned group, const char *dev, struct journal *const *othe
 
 static void test_distinguishing_cases(void)
 {
-	struct journal *other = journal_new("/nonexistent/b.journal", "vm-b", "");
-	struct journal *others[] = { other };
+	const struct held_step others[] = {
+		{ "vm-b", "/nonexistent/b.journal", { "vfio", "bind", "0000:08:00.0", "vfio-pci", "e1000e;", true } },
+	};
 	enum iommu_member_state st = IOMMU_MEMBER_OURS;
 	char b[PCIADDR_STRLEN];
 
-	journal_append(other, REC_DONE, "vfio", "bind", "0000:08:00.0", "vfio-pci", "e1000e;");
 	/* The kernel lets vfio share a group with unbound devices, whatever their slot. */
 	CHECK(judge(1, "0000:01:00.0", others, 1, b, &st) == 0);
 	/* ... with bridges, */
@@ -94,18 +95,17 @@ static void test_distinguishing_cases(void)
 	CHECK(judge(6, "0000:09:00.0", others, 1, b, &st) == 1);
 	CHECK_STR(b, "0000:0a:00.0");
 	CHECK(st == IOMMU_MEMBER_HOST);
-	journal_free(other);
 }
 
 static void test_members_and_holder(void)
 {
-	struct journal *other = journal_new("/nonexistent/b.journal", "vm-b", "");
-	struct journal *others[] = { other };
+	const struct held_step others[] = {
+		{ "vm-b", "/nonexistent/b.journal", { "vfio", "bind", "0000:08:00.0", "vfio-pci", "", false } },
+	};
 	struct pciaddr a = addr("0000:07:00.0"), both[] = { addr("0000:07:00.0"), addr("0000:08:00.0") };
 	struct iommu_verdict v;
 	struct err e = { "" };
 
-	journal_append(other, REC_INTENT, "vfio", "bind", "0000:08:00.0", "vfio-pci", "");
 	CHECK(iommu_group_judge(root, 5, &a, 1, others, 1, &v, &e) == 0);
 	CHECK(v.n == 2);
 	if (v.n == 2) {
@@ -122,7 +122,6 @@ static void test_members_and_holder(void)
 	iommu_verdict_free(&v);
 	CHECK(iommu_group_judge(root, 99, &a, 1, NULL, 0, &v, &e) == -ENOENT);
 	CHECK_CONTAINS(e.msg, "cannot list IOMMU group 99");
-	journal_free(other);
 }
 
 int main(void)

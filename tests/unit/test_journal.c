@@ -94,9 +94,9 @@ static void test_round_trip(void)
 	CHECK(l->recs[0].state == REC_INTENT && l->recs[2].state == REC_DONE);
 
 	/* find: by action + target. */
-	CHECK(journal_find(l, "vfio", "vfio-pci") == &l->recs[0]);
-	CHECK(journal_find(l, "vfio", "0000:01:00.0") == NULL);
-	CHECK(journal_find(l, odd[1], odd[3]) == &l->recs[2]);
+	CHECK(journal_index(l, "vfio", "vfio-pci") == 0);
+	CHECK(journal_index(l, "vfio", "0000:01:00.0") == -1);
+	CHECK(journal_index(l, odd[1], odd[3]) == 2);
 	journal_free(l);
 
 	/* The file: magic first, mode 0600, one line per record and two header lines. */
@@ -160,6 +160,156 @@ static void test_save_fails_cleanly(void)
 	CHECK(journal_save(j, &e) == -ENOENT);
 	CHECK_CONTAINS(e.msg, "no-such-dir/vm.journal");
 	journal_free(j);
+}
+
+/* Loads path's records as "state:target " pairs, in order ("" when it cannot be read). */
+static void on_disk(const char *path, char *out, size_t size)
+{
+	struct journal *j = NULL;
+	struct err e;
+
+	out[0] = '\0';
+	if (journal_load(path, &j, &e) < 0)
+		return;
+	for (size_t i = 0; i < j->n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s:%s ",
+			 j->recs[i].state == REC_DONE ? "done" : "intent", j->recs[i].target);
+	journal_free(j);
+}
+
+/* The write-ahead operations the engine goes through: each is on disk when it returns. */
+static void test_intent_done_drop(void)
+{
+	_cleanup_free_ char *path = xasprintf("%s/wal.journal", test_tmpdir);
+	struct journal *j = journal_new(path, "vm", "");
+	char disk[256];
+	struct err e = { "" };
+	size_t a = 9, b = 9, c = 9;
+
+	CHECK(journal_intent(j, "fake", "set", "ta", "va", "sa", &a, &e) == 0 && a == 0);
+	on_disk(path, disk, sizeof(disk));
+	CHECK_STR(disk, "intent:ta ");
+	CHECK(journal_done(j, a, &e) == 0);
+	on_disk(path, disk, sizeof(disk));
+	CHECK_STR(disk, "done:ta ");
+	CHECK(journal_intent(j, "fake", "set", "tb", NULL, NULL, &b, &e) == 0 && b == 1);
+	CHECK(journal_intent(j, "fake", "set", "tc", "vc", "sc", &c, &e) == 0 && c == 2);
+	CHECK(journal_done(j, c, &e) == 0);
+	on_disk(path, disk, sizeof(disk));
+	CHECK_STR(disk, "done:ta intent:tb done:tc ");
+	CHECK(journal_index(j, "fake", "tc") == 2 && journal_index(j, "fake", "td") == -1);
+
+	/* A record from the middle leaves; the others keep their order and their fields. */
+	CHECK(journal_drop(j, 1, &e) == 0);
+	on_disk(path, disk, sizeof(disk));
+	CHECK_STR(disk, "done:ta done:tc ");
+	CHECK(j->n == 2 && journal_index(j, "fake", "tc") == 1);
+	CHECK_STR(journal_step(j, 1).saved, "sc");
+	CHECK(journal_drop(j, 1, &e) == 0);
+	on_disk(path, disk, sizeof(disk));
+	CHECK_STR(disk, "done:ta ");
+	/* The last one: the file keeps it until journal_remove, never saved empty in its place. */
+	CHECK(journal_drop(j, 0, &e) == 0);
+	CHECK(j->n == 0);
+	on_disk(path, disk, sizeof(disk));
+	CHECK_STR(disk, "done:ta ");
+	CHECK(journal_remove(j, &e) == 0);
+	CHECK(access(path, F_OK) < 0 && errno == ENOENT);
+	journal_free(j);
+}
+
+/* The neutral views the actions get: a record as a step_record, and every record of the other
+ * journals (intent ones included) with its VM's name, the caller's own journal left out. */
+static void test_step_and_held(void)
+{
+	struct journal *a = journal_new("/s/a.journal", "vm-a", "");
+	struct journal *b = journal_new("/s/b.journal", "vm-b", "");
+	struct journal *bad = journal_new("/s/c.journal", "", "");
+	struct journal *all[] = { a, bad, b };
+	struct held_step *v = NULL;
+	struct step_record r;
+	size_t n = 0;
+
+	bad->unreadable = xstrdup("corrupt");
+	journal_append(a, REC_DONE, "vfio", "bind", "0000:01:00.0", "vfio-pci", "nvidia;");
+	journal_append(b, REC_DONE, "hugepages", "reserve", "2048kB", "512", "0+512");
+	journal_append(b, REC_INTENT, "vfio", "bind", "0000:02:00.0", "vfio-pci", "");
+	r = journal_step(a, 0);
+	CHECK_STR(r.action, "vfio");
+	CHECK_STR(r.op, "bind");
+	CHECK_STR(r.target, "0000:01:00.0");
+	CHECK_STR(r.value, "vfio-pci");
+	CHECK_STR(r.saved, "nvidia;");
+	CHECK(r.done && !journal_step(b, 1).done);
+
+	journal_held(all, ARRAY_SIZE(all), "/s/a.journal", &v, &n);
+	CHECK(n == 2);
+	if (n == 2) {
+		CHECK_STR(v[0].vm, "vm-b");
+		CHECK_STR(v[0].journal, "/s/b.journal");
+		CHECK_STR(v[0].rec.target, "2048kB");
+		CHECK_STR(v[1].rec.target, "0000:02:00.0");
+		CHECK(v[0].rec.done && !v[1].rec.done);
+	}
+	journal_held(all, ARRAY_SIZE(all), NULL, &v, &n); /* appends: a's record now too */
+	CHECK(n == 5 && !strcmp(v[2].vm, "vm-a") && !strcmp(v[4].rec.target, "0000:02:00.0"));
+	free(v);
+	journal_free(a), journal_free(b), journal_free(bad);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Discovery, the one rule the hook front and the worker share: which files are journals, and
+ * which one is a VM's. */
+static void test_discovery(void)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/state", test_tmpdir);
+	_cleanup_free_ char *by_uuid = xasprintf("%s/u-1.journal", dir), *bad = xasprintf("%s/b.journal", dir);
+	struct journal *j = journal_new(by_uuid, "win11", "u-1");
+	char *path = NULL;
+	struct err e = { "" };
+
+	CHECK(journal_file_name("win11.journal") && journal_file_name("u-1.journal"));
+	CHECK(!journal_file_name(".journal") && !journal_file_name("a.journal.tmp") && !journal_file_name("a.ini"));
+	CHECK(!journal_any(dir)); /* no directory yet */
+	CHECK(mkdir(dir, 0700) == 0);
+	CHECK(!journal_any(dir));
+	CHECK(journal_find_vm(dir, "win11", NULL, &path, &e) == -ENOENT);
+	write_file(bad, "not a journal\n");
+	CHECK(journal_any(dir));
+	/* Only an unreadable journal: it may be win11's (no uuid), but not when win11 has one and the
+	 * file is not named after it. */
+	CHECK(journal_find_vm(dir, "win11", NULL, &path, &e) == -EBADMSG);
+	CHECK_CONTAINS(e.msg, "b.journal");
+	CHECK(journal_find_vm(dir, "win11", "u-1", &path, &e) == -ENOENT);
+	CHECK(journal_find_vm(dir, "b", "u-2", &path, &e) == -EBADMSG);
+
+	CHECK(journal_save(j, &e) == 0);
+	CHECK(journal_find_vm(dir, "win11", NULL, &path, &e) == 0);
+	CHECK_STR(path, by_uuid);
+	free(path), path = NULL;
+	/* journal_of_vm: the path by uuid when it is there, else the journal that names the VM. */
+	CHECK(journal_of_vm(dir, "win11", "u-1", &path, &e) == 0);
+	CHECK_STR(path, by_uuid);
+	free(path), path = NULL;
+	CHECK(journal_of_vm(dir, "win11", "u-renamed", &path, &e) == 0);
+	CHECK_STR(path, by_uuid);
+	free(path), path = NULL;
+	CHECK(journal_of_vm(dir, "win10", "u-3", &path, &e) == -ENOENT);
+	CHECK(path == NULL);
+	unlink(bad);
+	journal_remove(j, &e);
+	journal_free(j);
+	rmdir(dir);
 }
 
 /* trust_replace_state, the one atomic replace (journals, shared baselines, `hookd edit`'s INI): the
@@ -304,6 +454,9 @@ int main(void)
 	test_path_for();
 	test_round_trip();
 	test_save_fails_cleanly();
+	test_intent_done_drop();
+	test_step_and_held();
+	test_discovery();
 	test_replace_state();
 	test_refuses_corrupt();
 	test_short_escape_is_safe();
