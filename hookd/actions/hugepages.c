@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hugepages.h"
 #include "hugepages_arc.h"
 #include "plan.h"
 #include "shared.h"
@@ -413,6 +414,24 @@ static int hp_plan(const struct action_ctx *ctx, const void *data, enum phase ph
 		if (part)
 			r = plan_pool(ctx, &p, part, pl, e);
 	}
+	return r;
+}
+
+int hugepages_demand(const struct action_ctx *ctx, const void *data, unsigned long long *kib,
+		     unsigned long long *arc_max, struct err *e)
+{
+	const struct hp_conf *c = data;
+	unsigned long long size = 0, need = 0;
+	int r;
+
+	*arc_max = c->arc_max;
+	if (c->pages_auto && !ctx->dom)
+		return err_set(e, -ENODATA, "pages = auto needs its domain XML");
+	r = resolve_size(ctx, c, &size, e);
+	if (r == 0)
+		r = resolve_need(ctx, c, size, &need, e);
+	if (r == 0)
+		*kib = need * size;
 	return r;
 }
 

@@ -432,6 +432,7 @@ void doctor_host(struct doctor *d)
 int doctor_run(const struct hookd_conf *conf, char **vms, size_t n_vms, doctor_load_fn load, void *arg, bool json)
 {
 	struct doctor d = { .conf = conf };
+	struct doctor_memory mem = { 0 };
 	int code;
 
 	doctor_host(&d);
@@ -442,8 +443,13 @@ int doctor_run(const struct hookd_conf *conf, char **vms, size_t n_vms, doctor_l
 		if (load(arg, vms[i], &dom, &e) < 0)
 			dom = NULL;
 		doctor_vm(&d, vms[i], dom, e.msg);
+		doctor_memory_count(&mem, conf, vms[i], dom);
 		domain_free(dom);
 	}
+	if (!n_vms)
+		doctor_memory_hooks_dir(&mem, conf);
+	doctor_zfs_memory(&d, &mem);
+	doctor_memory_free(&mem);
 	if (json)
 		doctor_print_json(&d, stdout);
 	else

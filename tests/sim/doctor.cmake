@@ -11,6 +11,7 @@ foreach(case
     missing_or_foreign_hook_fails
     legacy_hook_path_says_repoint
     zfs_arc_and_affected_kernels_warn
+    zfs_arc_against_the_vms_hugepages
     apparmor_denial_is_a_failure_with_the_fix
     boot_gpu_needs_single_gpu_sections
     no_flr_warns
@@ -20,6 +21,6 @@ foreach(case
   hookd_sim_test(sim_doctor_${case} test_doctor.sh ${case})
   set_property(TEST sim_doctor_${case} APPEND PROPERTY ENVIRONMENT
     SIM_MKROOT_DOCTOR=$<TARGET_FILE:sim-mkroot-doctor> SIM_MKROOT_CPUS=$<TARGET_FILE:sim-mkroot-cpus>
-    SIM_MKROOT_HUGEPAGES=$<TARGET_FILE:sim-mkroot-hugepages> SIM_JSONFLAT=$<TARGET_FILE:sim-jsonflat>
+    SIM_MKROOT_HUGEPAGES=$<TARGET_FILE:sim-mkroot-hugepages> SIM_MKROOT_ZFS=$<TARGET_FILE:sim-mkroot-zfs> SIM_JSONFLAT=$<TARGET_FILE:sim-jsonflat>
     HOOKD_HOOK_PATH=${HOOKD_HOOK_PATH} HOOKD_LEGACY_HOOK_PATH=${HOOKD_LEGACY_HOOK_PATH})
 endforeach()

@@ -3,7 +3,7 @@
  *
  *   sim-mkroot-doctor DIR --hook-path PATH [--cpu intel|amd] [--cmdline TEXT] [--no-ir] [--fragmented]
  *                         [--hook ours|foreign|none] [--daemon-before-hook] [--no-flr]
- *                         [--zfs ARC_MAX_BYTES] [--kernel RELEASE]
+ *                         [--kernel RELEASE]
  *
  * /proc/cpuinfo (vendor), /proc/cmdline, /proc/interrupts (IR-PCI-MSI chips unless --no-ir),
  * /proc/buddyinfo (2 GiB free in 4 MiB blocks, or --fragmented: 64 MiB of them), the libvirt hook
@@ -11,8 +11,8 @@
  * (pid 777: /run/libvirtd.pid, /proc/777/stat, /proc/stat btime) started 100 s after the hook was
  * made (--daemon-before-hook: 300 s before), and the config space of the GPUs 0000:01:00.0 and
  * 0000:05:00.0 with a PCI Express capability whose Device Capabilities announce FLR (--no-flr: not
- * for 0000:01:00.0). --zfs loads ZFS (/sys/module/zfs) with that zfs_arc_max; --kernel sets
- * /proc/sys/kernel/osrelease (default 6.1.0-27-amd64).
+ * for 0000:01:00.0). --kernel sets /proc/sys/kernel/osrelease (default 6.1.0-27-amd64); ZFS is
+ * sim-mkroot-zfs's.
  *
  * Test-only code: writes under DIR and nowhere else. */
 #include <fcntl.h>
@@ -31,7 +31,7 @@
 struct opts {
 	const char *hook_path, *cpu, *cmdline, *hook;
 	bool no_ir, fragmented, daemon_before, no_flr;
-	const char *zfs_arc_max, *kernel;
+	const char *kernel;
 };
 
 static void make_proc(const struct opts *o)
@@ -131,8 +131,6 @@ int main(int argc, char **argv)
 			o.fragmented = true;
 		else if (!strcmp(a, "--daemon-before-hook"))
 			o.daemon_before = true;
-		else if (!strcmp(a, "--zfs") && v)
-			o.zfs_arc_max = v, i++;
 		else if (!strcmp(a, "--kernel") && v)
 			o.kernel = v, i++;
 		else if (!strcmp(a, "--no-flr"))
@@ -144,10 +142,6 @@ int main(int argc, char **argv)
 		fx_die("--hook-path PATH (absolute) is required");
 	make_proc(&o);
 	make_daemon(&o);
-	if (o.zfs_arc_max) {
-		fx_put(fx_path("sys/module/zfs/parameters/zfs_arc_max"), 0644, "%s\n", o.zfs_arc_max);
-		fx_put(fx_path("sys/module/zfs/initstate"), 0444, "live\n");
-	}
 	fx_put(fx_path("proc/sys/kernel/osrelease"), 0444, "%s\n", o.kernel ? o.kernel : "6.1.0-27-amd64");
 	make_hook(&o);
 	make_config("0000:01:00.0", !o.no_flr);

@@ -7,7 +7,7 @@
 # option per case that breaks exactly one check. Each case asserts that check's exact line.
 source "${SIM_LIB:-$(dirname "$0")/lib.sh}"
 : "${HOOKD_BIN:?}" "${SIM_MKROOT_DOCTOR:?}" "${SIM_MKROOT_CPUS:?}" "${SIM_MKROOT_HUGEPAGES:?}" "${HOOKD_HOOK_PATH:?}" "${HOOKD_LEGACY_HOOK_PATH:?}"
-: "${SIM_JSONFLAT:?}"
+: "${SIM_JSONFLAT:?}" "${SIM_MKROOT_ZFS:?}"
 
 # setup [sim-mkroot-doctor options...]
 setup() {
@@ -157,18 +157,48 @@ case_apparmor_denial_is_a_failure_with_the_fix() {
 }
 
 case_zfs_arc_and_affected_kernels_warn() {
-	setup --zfs 0 --kernel 6.5.0-5-amd64
+	setup --kernel 6.5.0-5-amd64
+	"$SIM_MKROOT_ZFS" "$R"
 	hookd doctor
 	expect_rc 0 "ZFS findings are warnings"
 	expect_line "warn host zfs: ZFS is loaded and zfs_arc_max is 0 (the default: the ARC may take half of the 8192 MiB of RAM, and drop_caches does not free it); VMs with huge pages need that memory: set options zfs zfs_arc_max=BYTES in /etc/modprobe.d/zfs.conf (or write /sys/module/zfs/parameters/zfs_arc_max)"
 	expect_line "warn host zfs-kernel: kernel 6.5.0-5-amd64 with ZFS loaded: drop_caches with compact_memory crashed kernels 6.3.1 to 6.7.4 (openzfs#15140), so [hugepages] does not compact here; update the kernel past 6.7.4, or reserve huge pages at boot"
-	setup --zfs 2147483648 --kernel 6.7.5
+	setup --kernel 6.7.5
+	"$SIM_MKROOT_ZFS" "$R" --arc-max 2147483648
 	hookd doctor
 	expect_line "ok   host zfs: ZFS is loaded; zfs_arc_max is 2048 MiB of 8192 MiB of RAM"
 	expect_eq "$(grep -c 'zfs-kernel' "$T/out")" 0 "6.7.5 is past the affected range"
 	setup
 	hookd doctor
 	expect_eq "$(grep -c ' zfs' "$T/out")" 0 "no ZFS, no zfs line"
+}
+
+# 8 GiB of RAM: OpenZFS 2.2's ARC may take 4096 MiB; a and b ask for 2048 MiB of huge pages each.
+case_zfs_arc_against_the_vms_hugepages() {
+	setup
+	"$SIM_MKROOT_ZFS" "$R"
+	ini a $'[hugepages]\nsize = 2M\npages = 1024'
+	ini b $'[hugepages]\nsize = 2M\npages = 1024\nnode = 0'
+	ini c $'[hugepages]\npages = auto'
+	ini d $'[vfio]\ndevices = auto'
+	hookd doctor
+	expect_rc 0 "a warning"
+	expect_line "warn host zfs-hugepages: the ARC may grow to 4096 MiB (zfs_arc_max 0: the default of OpenZFS 2.2.2-1, half of the RAM) while the huge pages of a, b take 4096 MiB: with 1024 MiB for the host that is 9216 MiB, more than the 8192 MiB of RAM; set zfs_arc_max = 3072M in their [hugepages], or options zfs zfs_arc_max=3221225472 in /etc/modprobe.d/zfs.conf; not counted: c (pages = auto needs its domain XML: hookd doctor c)"
+	hookd doctor --json
+	"$SIM_JSONFLAT" <"$T/out" >"$T/flat" || fail "doctor --json is not valid JSON"
+	expect_in "$(cat "$T/flat")" '.message="the ARC may grow to 4096 MiB (zfs_arc_max 0: the default of OpenZFS 2.2.2-1, half of the RAM) while the huge pages of a, b take 4096 MiB' "--json carries the line"
+	ini a $'[hugepages]\nsize = 2M\npages = 1024\nzfs_arc_max = 3G'
+	hookd doctor
+	expect_line "ok   host zfs-hugepages: the ARC at most 3072 MiB (zfs_arc_max = 3072M in their [hugepages]) and the huge pages of a, b (4096 MiB), with 1024 MiB for the host, fit in the 8192 MiB of RAM; not counted: c (pages = auto needs its domain XML: hookd doctor c)"
+	domain c
+	hookd doctor c --xml "$T/c.xml"
+	expect_line "ok   host zfs-hugepages: the ARC at most 4096 MiB (zfs_arc_max 0: the default of OpenZFS 2.2.2-1, half of the RAM) and the huge pages of c (2048 MiB), with 1024 MiB for the host, fit in the 8192 MiB of RAM"
+	"$SIM_MKROOT_ZFS" "$R" --version 2.3.0-1
+	hookd doctor c --xml "$T/c.xml"
+	expect_line "warn host zfs-hugepages: the ARC may grow to 7168 MiB (zfs_arc_max 0: the default of OpenZFS 2.3.0-1, the larger of RAM - 1 GiB and 5/8 of it) while the huge pages of c take 2048 MiB: with 1024 MiB for the host that is 10240 MiB, more than the 8192 MiB of RAM; set zfs_arc_max = 5120M in their [hugepages], or options zfs zfs_arc_max=5368709120 in /etc/modprobe.d/zfs.conf"
+	rm -r "$R/sys/module/zfs"
+	hookd doctor
+	expect_eq "$(grep -c zfs-hugepages "$T/out")" 0 "no ZFS, no zfs-hugepages line"
 }
 
 case_boot_gpu_needs_single_gpu_sections() {
