@@ -394,18 +394,25 @@ static void check_hook(struct doctor *d)
 static void check_zfs(struct doctor *d)
 {
 	const char *root = d->conf->root;
-	_cleanup_free_ char *release = NULL;
+	_cleanup_free_ char *release = NULL, *share = NULL;
 	unsigned long long arc = 0, total = 0;
+	struct zfs_arc a = { 0 };
 
 	if (!zfs_loaded(root))
 		return;
 	arc = read_ull(root, "/sys/module/zfs/parameters/zfs_arc_max");
 	(void)sysfs_meminfo_field(root, "/proc/meminfo", "MemTotal:", &total);
+	if (zfs_arc_present(root))
+		(void)zfs_arc_read(root, &a, NULL);
+	/* OpenZFS 2.3 raised the default from half of the RAM (openzfs#15437) */
+	share = zfs_arc_default_max(a.version, total << 10) == (total << 10) / 2
+			? xstrdup("half")
+			: xasprintf("%llu MiB", zfs_arc_default_max(a.version, total << 10) >> 20);
 	if (arc == 0)
 		doctor_add(
 			d, DOCTOR_WARN, "host", "zfs",
-			"ZFS is loaded and zfs_arc_max is 0 (the default: the ARC may take half of the %llu MiB of RAM, and drop_caches does not free it); VMs with huge pages need that memory: set options zfs zfs_arc_max=BYTES in /etc/modprobe.d/zfs.conf (or write /sys/module/zfs/parameters/zfs_arc_max)",
-			total / 1024);
+			"ZFS is loaded and zfs_arc_max is 0 (the default: the ARC may take %s of the %llu MiB of RAM, and drop_caches does not free it); VMs with huge pages need that memory: set options zfs zfs_arc_max=BYTES in /etc/modprobe.d/zfs.conf (or write /sys/module/zfs/parameters/zfs_arc_max)",
+			share, total / 1024);
 	else
 		doctor_add(d, DOCTOR_OK, "host", "zfs", "ZFS is loaded; zfs_arc_max is %llu MiB of %llu MiB of RAM",
 			   arc >> 20, total / 1024);

@@ -163,6 +163,9 @@ case_zfs_arc_and_affected_kernels_warn() {
 	expect_rc 0 "ZFS findings are warnings"
 	expect_line "warn host zfs: ZFS is loaded and zfs_arc_max is 0 (the default: the ARC may take half of the 8192 MiB of RAM, and drop_caches does not free it); VMs with huge pages need that memory: set options zfs zfs_arc_max=BYTES in /etc/modprobe.d/zfs.conf (or write /sys/module/zfs/parameters/zfs_arc_max)"
 	expect_line "warn host zfs-kernel: kernel 6.5.0-5-amd64 with ZFS loaded: drop_caches with compact_memory crashed kernels 6.3.1 to 6.7.4 (openzfs#15140), so [hugepages] does not compact here; update the kernel past 6.7.4, or reserve huge pages at boot"
+	"$SIM_MKROOT_ZFS" "$R" --version 2.3.0-1
+	hookd doctor
+	expect_line "warn host zfs: ZFS is loaded and zfs_arc_max is 0 (the default: the ARC may take 7168 MiB of the 8192 MiB of RAM, and drop_caches does not free it); VMs with huge pages need that memory: set options zfs zfs_arc_max=BYTES in /etc/modprobe.d/zfs.conf (or write /sys/module/zfs/parameters/zfs_arc_max)"
 	setup --kernel 6.7.5
 	"$SIM_MKROOT_ZFS" "$R" --arc-max 2147483648
 	hookd doctor
