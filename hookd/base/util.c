@@ -66,6 +66,53 @@ char *xstrdup(const char *s)
 	return p ? p : oom();
 }
 
+char *pct_escape(const char *s, const char *set)
+{
+	char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
+
+	for (; *s; s++) {
+		if (*s == '%' || strchr(set, *s))
+			o += sprintf(o, "%%%02x", (unsigned char)*s);
+		else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int pct_unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		int hi, lo;
+
+		if (*s != '%') {
+			*o++ = *s;
+			continue;
+		}
+		hi = hexval(s[1]);
+		lo = hi < 0 ? -1 : hexval(s[2]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		*o++ = (char)(hi * 16 + lo);
+		s += 2;
+	}
+	*o = '\0';
+	return 0;
+}
+
 FILE *xopen_memstream(char **buf, size_t *len)
 {
 	FILE *f = open_memstream(buf, len);

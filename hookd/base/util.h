@@ -63,6 +63,11 @@ void strv_split_list(struct strv *s, const char *value);
 
 /* Trims leading and trailing white space in place; returns s. */
 char *strstrip(char *s);
+/* s with '%' and each byte of set written as %xx, so that a field never holds them (journal fields:
+ * tab and newline; shared baseline names: '/', ':' and '.'). Caller frees. */
+char *pct_escape(const char *s, const char *set);
+/* Decodes every %xx of s in place; -EINVAL (s undefined) when a '%' is not followed by two hex digits. */
+int pct_unescape(char *s);
 /* yes/no, true/false, on/off, 1/0; -EINVAL with "expected yes or no" in e->msg otherwise. */
 int parse_bool(const char *s, bool *out, struct err *e);
 /* Parses a whole unsigned decimal number; -EINVAL on anything else. */

@@ -24,31 +24,17 @@ struct journal *journal_new(const char *path, const char *vm, const char *uuid)
 /* Fields are tab-separated; '%', tab and newline inside a field are %-escaped. */
 static void put_field(FILE *f, const char *s)
 {
-	fputc('\t', f);
-	for (; s && *s; s++) {
-		if (*s == '%' || *s == '\t' || *s == '\n')
-			fprintf(f, "%%%02x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-}
+	_cleanup_free_ char *esc = pct_escape(s ? s : "", "\t\n");
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	fputc('\t', f);
+	fputs(esc, f);
 }
 
 /* Takes the next tab-separated field from *cursor, %-decoded; NULL when there is none or it is
  * malformed (a '%' not followed by two hex digits). */
 static char *get_field(char **cursor)
 {
-	char *s = *cursor, *end, *out, *o;
+	char *s = *cursor, *end, *out;
 
 	if (!s)
 		return NULL;
@@ -58,22 +44,11 @@ static char *get_field(char **cursor)
 		*cursor = end + 1;
 	} else
 		*cursor = NULL;
-	out = o = xmalloc(strlen(s) + 1);
-	for (; *s; s++) {
-		if (*s != '%') {
-			*o++ = *s;
-			continue;
-		}
-		int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-
-		if (hi < 0 || lo < 0) {
-			free(out);
-			return NULL;
-		}
-		*o++ = (char)(hi * 16 + lo);
-		s += 2;
+	out = xstrdup(s);
+	if (pct_unescape(out) < 0) {
+		free(out);
+		return NULL;
 	}
-	*o = '\0';
 	return out;
 }
 

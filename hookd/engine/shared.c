@@ -39,16 +39,8 @@ bool shared_held_by_others(const struct action_ctx *ctx, const char *action, con
  * the ".tmp" of the temp file beside it. */
 static char *baseline_path(const struct hookd_conf *conf, const char *action, const char *target)
 {
-	_cleanup_free_ char *esc = xmalloc(strlen(target) * 3 + 1);
-	char *o = esc;
+	_cleanup_free_ char *esc = pct_escape(target, "/:.");
 
-	for (const char *s = target; *s; s++) {
-		if (*s == '/' || *s == '%' || *s == ':' || *s == '.')
-			o += sprintf(o, "%%%02x", (unsigned char)*s);
-		else
-			*o++ = *s;
-	}
-	*o = '\0';
 	return xasprintf("%s/shared/%s:%s", conf->state_dir, action, esc);
 }
 
@@ -87,23 +79,14 @@ int shared_baseline_drop(const struct action_ctx *ctx, const char *action, const
 /* Splits "<action>:<escaped target>" in place; false for a name of any other form. */
 static bool parse_baseline_name(char *name, const char **action, char **target)
 {
-	char *colon = strchr(name, ':'), *o;
+	char *colon = strchr(name, ':');
 
 	if (!colon || colon == name)
 		return false;
 	*colon = '\0';
 	*action = name;
-	*target = o = colon + 1;
-	for (char *s = colon + 1; *s; s++) {
-		unsigned v;
-
-		if (*s == '%' && sscanf(s + 1, "%2x", &v) == 1 && s[1] && s[2])
-			*o++ = (char)v, s += 2;
-		else
-			*o++ = *s;
-	}
-	*o = '\0';
-	return true;
+	*target = colon + 1;
+	return pct_unescape(*target) == 0;
 }
 
 static bool held(const struct held_step *all, size_t n, const char *action, const char *target)
