@@ -10,6 +10,7 @@
 #include "pci.h"
 #include "plan.h"
 #include "sysfs.h"
+#include "vfio.h"
 
 extern const struct action_ops action_vfio;
 
@@ -81,6 +82,17 @@ static int resolve_devices(const struct action_ctx *ctx, const struct vfio_conf 
 	if (c->devices_auto)
 		return hpci_with_companions(ctx->conf->root, hostdevs.v, hostdevs.n, c->companions, out, e);
 	return hpci_with_companions(ctx->conf->root, c->devices.v, c->devices.n, c->companions, out, e);
+}
+
+int vfio_devices(const struct action_ctx *ctx, const struct vm_config *cfg, struct pciaddr_list *out, struct err *e)
+{
+	struct vfio_conf defaults = { 0 };
+
+	for (size_t i = 0; cfg && i < cfg->n_sections; i++)
+		if (cfg->sections[i].ops == &action_vfio)
+			return resolve_devices(ctx, cfg->sections[i].data, out, e);
+	vfio_init(&defaults);
+	return resolve_devices(ctx, &defaults, out, e);
 }
 
 /* vfio can only use a group that iommu_group_judge finds viable for the VM's devices. */

@@ -12,6 +12,7 @@
 #include "pci.h"
 #include "plan.h"
 #include "sysfs.h"
+#include "vfio.h"
 #include "vmconfig.h"
 
 /* AMD GPUs that do not reset between VM starts without vendor-reset (github.com/gnif/vendor-reset):
@@ -45,22 +46,23 @@ static struct vm_config *check_ini(struct doctor *d, const char *vm)
 	return r < 0 ? NULL : cfg;
 }
 
-/* The devices [vfio] moves for the domain by default: its hostdevs on this host and their slots' other
- * functions (check_hostdevs reports those not on the host). */
-static void vm_devices(const char *root, const struct domain *dom, struct pciaddr_list *out)
+/* The devices on vfio-pci when the VM starts: those [vfio]'s plan moves, asked of [vfio] itself with the
+ * INI's settings so that this check and the plan line always agree, and the hostdev a itself (one that
+ * [vfio] does not list, libvirt binds alone: managed='yes'). */
+static int vm_devices(struct doctor *d, const char *vm, const struct vm_config *cfg, const struct domain *dom,
+		      const struct pciaddr *a, struct pciaddr_list *out, struct err *e)
 {
-	_cleanup_pciaddr_list_ struct pciaddr_list present = { 0 };
-	struct err e;
+	struct action_ctx ctx = { .conf = d->conf, .dom = dom, .vm = vm };
+	int r = vfio_devices(&ctx, cfg, out, e);
 
-	for (size_t k = 0; k < dom->n_hostdevs; k++)
-		if (hpci_present(root, &dom->hostdevs[k].address))
-			pciaddr_list_add(&present, &dom->hostdevs[k].address);
-	(void)hpci_with_companions(root, present.v, present.n, true, out, &e);
+	if (r == 0)
+		pciaddr_list_add(out, a);
+	return r;
 }
 
 /* The device's IOMMU group judged by [vfio]'s one rule (iommu_group_judge), with every member's driver. */
-static void check_group(struct doctor *d, const char *vm, const struct domain *dom, const struct pciaddr *a,
-			const char *addr)
+static void check_group(struct doctor *d, const char *vm, const struct vm_config *cfg, const struct domain *dom,
+			const struct pciaddr *a, const char *addr)
 {
 	const char *root = d->conf->root;
 	_cleanup_free_ char *buf = NULL, *own = NULL;
@@ -78,7 +80,11 @@ static void check_group(struct doctor *d, const char *vm, const struct domain *d
 			   "%s has no IOMMU group: turn the IOMMU on (see the host iommu line)", addr);
 		return;
 	}
-	vm_devices(root, dom, &devs);
+	if (vm_devices(d, vm, cfg, dom, a, &devs, &e) < 0) {
+		doctor_add(d, DOCTOR_FAIL, vm, "group", "IOMMU group %u of %s not judged: [vfio] refuses: %s", group,
+			   addr, e.msg);
+		return;
+	}
 	(void)journal_find_vm(d->conf->state_dir, vm, dom ? dom->uuid : NULL, &own, &e);
 	(void)engine_load_others(d->conf->state_dir, own, &o, &e);
 	if (iommu_group_judge(root, group, devs.v, devs.n, o.v, o.n, &v, &e) < 0) {
@@ -183,7 +189,7 @@ static void check_hostdevs(struct doctor *d, const char *vm, const struct vm_con
 				addr, vm);
 			continue;
 		}
-		check_group(d, vm, dom, a, addr);
+		check_group(d, vm, cfg, dom, a, addr);
 		check_boot_vga(d, vm, cfg, a, addr);
 		check_reset(d, vm, a, addr);
 	}

@@ -13,9 +13,9 @@ int hpci_scan(const char *root, struct pciaddr **out, size_t *n, struct err *e);
 /* "NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204]", from pci.ids; ids alone when unknown. */
 char *hpci_name(const char *root, const struct pciaddr *a);
 bool hpci_present(const char *root, const struct pciaddr *a);
-/* The devices [vfio] moves (its plan, and doctor's group check): each of devs and, with companions,
- * the other functions of its slot, added to out once each. -ENODEV with e->msg for the first device
- * that is not on the host. */
+/* The devices [vfio] moves (vfio_devices, for its plan and doctor alike): each of devs and, with
+ * companions, the other functions of its slot, added to out once each. -ENODEV with e->msg for the
+ * first device that is not on the host. */
 int hpci_with_companions(const char *root, const struct pciaddr *devs, size_t n, bool companions,
 			 struct pciaddr_list *out, struct err *e);
 /* The bound driver's name, or NULL (unbound); -errno only on unexpected errors. */

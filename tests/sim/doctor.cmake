@@ -7,6 +7,8 @@ foreach(case
     no_iommu_says_what_to_enable
     no_interrupt_remapping_fails
     group_not_viable_fails_with_the_vfio_rule
+    group_follows_companions_no
+    group_follows_explicit_devices
     hook_not_noticed_says_reload
     missing_or_foreign_hook_fails
     legacy_hook_path_says_repoint

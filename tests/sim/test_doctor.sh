@@ -116,6 +116,37 @@ case_group_not_viable_fails_with_the_vfio_rule() {
 	expect_untouched
 }
 
+# The group line asks [vfio] which devices it moves, with the INI's own settings: it agrees with the
+# plan line, whatever companions= and devices= say.
+case_group_follows_companions_no() {
+	setup
+	domain win 01
+	ini win $'[vfio]\ndevices = auto\ncompanions = no'
+	hookd doctor win --xml "$T/win.xml"
+	expect_rc 1 "the slot's audio function stays on the host"
+	expect_line "FAIL win group: IOMMU group 2 of 0000:01:00.0 is not viable: 0000:01:00.1 stays on snd_hda_intel (0000:01:00.0 nvidia, 0000:01:00.1 snd_hda_intel); pass it to the VM too, bind it to vfio-pci, or use another slot"
+	expect_in "$OUT" "FAIL win plan: the prepare would fail: [vfio] ($T/hooks.d/win.ini:1): IOMMU group 2 of 0000:01:00.0 is not viable: 0000:01:00.1 " "the plan refuses the same group"
+	ini win $'[vfio]\ndevices = auto\ncompanions = yes'
+	hookd doctor win --xml "$T/win.xml"
+	expect_line "ok   win group: 0000:01:00.0 is in IOMMU group 2, viable: 0000:01:00.0 nvidia, 0000:01:00.1 snd_hda_intel"
+	expect_untouched
+}
+
+case_group_follows_explicit_devices() {
+	setup
+	domain win 01
+	ini win $'[vfio]\ndevices = 0000:01:00.0\ncompanions = no'
+	hookd doctor win --xml "$T/win.xml"
+	expect_rc 1 "devices = lists the GPU alone"
+	expect_line "FAIL win group: IOMMU group 2 of 0000:01:00.0 is not viable: 0000:01:00.1 stays on snd_hda_intel (0000:01:00.0 nvidia, 0000:01:00.1 snd_hda_intel); pass it to the VM too, bind it to vfio-pci, or use another slot"
+	expect_in "$OUT" "FAIL win plan: the prepare would fail: [vfio] ($T/hooks.d/win.ini:1): IOMMU group 2 of 0000:01:00.0 is not viable: 0000:01:00.1 " "the plan refuses the same group"
+	ini win $'[vfio]\ndevices = 0000:01:00.0 0000:01:00.1\ncompanions = no'
+	hookd doctor win --xml "$T/win.xml"
+	expect_line "ok   win group: 0000:01:00.0 is in IOMMU group 2, viable: 0000:01:00.0 nvidia, 0000:01:00.1 snd_hda_intel"
+	expect_in "$OUT" "ok   win plan: the prepare plans " "and so does the plan"
+	expect_untouched
+}
+
 case_hook_not_noticed_says_reload() {
 	setup --daemon-before-hook
 	hookd doctor
