@@ -90,6 +90,9 @@ hookd() {
 expect_rc() { # WANT WHAT: the exit code of the last hookd call
 	if [[ "$RC" == "$1" ]]; then ok "$2: exit $1"; else fail "$2: exit $RC, want $1; stderr: $ERR; stdout: $OUT"; fi
 }
+expect_line() { # LINE: exactly this line is in the last hookd call's stdout ($T/out)
+	if grep -qxF -- "$1" "$T/out"; then ok "line: $1"; else fail "no line '$1' in:"$'\n'"$OUT"; fi
+}
 expect_in() { # HAYSTACK NEEDLE WHAT
 	if [[ "$1" == *"$2"* ]]; then ok "$3"; else fail "$3: '$2' not in: $1"; fi
 }

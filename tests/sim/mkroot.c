@@ -1,7 +1,7 @@
 /* sim-mkroot: writes a fixture root that looks like Linux PCI sysfs (for libpci's sysfs
  * method and for hookd), and dumps a root as a canonical listing so tests can compare trees.
  *
- *   sim-mkroot DIR [--preset gpu|empty]
+ *   sim-mkroot DIR [--preset gpu|dual|empty]
  *   sim-mkroot --dump DIR [--exclude REL]...
  *
  * Test-only code: it writes under DIR and nowhere else. */
@@ -59,6 +59,13 @@ static const struct sim_drv gpu_drvs[] = {
 	{ "e1000e", "e1000e" },     { "xhci_hcd", "xhci_pci" }, { "ahci", "ahci" },
 	{ "vfio-pci", "vfio_pci" }, { "pci-stub", "pci_stub" }, { "amdgpu", "amdgpu" },
 };
+
+/* The "dual" preset, the host of the README's demo (`cmake --build build --target demo`): a dual-GPU
+ * desktop whose own GPU, this iGPU on i915, is the boot VGA; the gpu preset's NVIDIA card and its audio
+ * (group 2), no longer the boot VGA, are the VM's, and its AMD card (with amdgpu) is not there. */
+static const struct sim_dev dual_igpu = { "0000:00:02.0", "pci0000:00", 0x8086, 0xa780, 0x030000,
+					  0x1458,         0xd000,       0x04,   5,      "i915",
+					  "i915",         true,         false };
 
 /* Loaded modules; holders are "module:holder" pairs below. */
 static const char *gpu_modules[] = { "nvidia", "snd_hda_intel", "e1000e", "xhci_pci",         "ahci",
@@ -202,13 +209,20 @@ static void make_skeleton(void)
 	fx_put(fx_path(".sim/write_count"), 0644, "0\n");
 }
 
-static void make_gpu(void)
+/* The dual preset leaves out the gpu preset's AMD card and its driver. */
+static bool skipped(bool dual, const char *name)
+{
+	return dual && strcmp(name, "amdgpu") == 0;
+}
+
+static void make_gpu(bool dual)
 {
 	for (size_t i = 0; i < sizeof(gpu_modules) / sizeof(gpu_modules[0]); i++) {
 		int refcnt = 0;
 		for (size_t j = 0; j < sizeof(gpu_holders) / sizeof(gpu_holders[0]); j++)
 			refcnt += strcmp(gpu_holders[j][0], gpu_modules[i]) == 0;
-		make_module(gpu_modules[i], refcnt);
+		if (!skipped(dual, gpu_modules[i]))
+			make_module(gpu_modules[i], refcnt);
 	}
 	for (size_t j = 0; j < sizeof(gpu_holders) / sizeof(gpu_holders[0]); j++) {
 		char target[PATH_MAX];
@@ -216,9 +230,21 @@ static void make_gpu(void)
 		fx_link(target, fx_path("sys/module/%s/holders/%s", gpu_holders[j][0], gpu_holders[j][1]));
 	}
 	for (size_t i = 0; i < sizeof(gpu_drvs) / sizeof(gpu_drvs[0]); i++)
-		make_driver(&gpu_drvs[i]);
-	for (size_t i = 0; i < sizeof(gpu_devs) / sizeof(gpu_devs[0]); i++)
-		make_device(&gpu_devs[i], i == 0 ? 0 : 16 + (int)i);
+		if (!skipped(dual, gpu_drvs[i].name))
+			make_driver(&gpu_drvs[i]);
+	for (size_t i = 0; i < sizeof(gpu_devs) / sizeof(gpu_devs[0]); i++) {
+		struct sim_dev d = gpu_devs[i];
+
+		if (dual && d.vendor == 0x1002)
+			continue;
+		d.boot_vga = d.boot_vga && !dual;
+		make_device(&d, i == 0 ? 0 : 16 + (int)i);
+	}
+	if (dual) {
+		make_module("i915", 0);
+		make_driver(&(struct sim_drv){ "i915", "i915" });
+		make_device(&dual_igpu, 16 + (int)(sizeof(gpu_devs) / sizeof(gpu_devs[0])));
+	}
 }
 
 /* ---- --dump ---- */
@@ -339,7 +365,7 @@ static int dump(void)
 
 static void usage(void)
 {
-	fputs("usage: sim-mkroot DIR [--preset gpu|empty]\n"
+	fputs("usage: sim-mkroot DIR [--preset gpu|dual|empty]\n"
 	      "       sim-mkroot --dump DIR [--exclude REL]...\n",
 	      stderr);
 	exit(2);
@@ -368,11 +394,11 @@ int main(int argc, char **argv)
 		return dump();
 	if (root[0] != '/')
 		fx_die("DIR must be absolute: %s", root);
-	if (strcmp(preset, "gpu") != 0 && strcmp(preset, "empty") != 0)
+	if (strcmp(preset, "gpu") != 0 && strcmp(preset, "dual") != 0 && strcmp(preset, "empty") != 0)
 		fx_die("unknown preset %s", preset);
 	fx_mkdirs(root);
 	make_skeleton();
-	if (strcmp(preset, "gpu") == 0)
-		make_gpu();
+	if (strcmp(preset, "empty") != 0)
+		make_gpu(strcmp(preset, "dual") == 0);
 	return 0;
 }

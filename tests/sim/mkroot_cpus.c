@@ -1,9 +1,11 @@
 /* sim-mkroot-cpus: adds the CPU side of a host to a fixture root made by sim-mkroot: 8 CPUs
- * (4 cores x 2 SMT threads, siblings N and N+4 as Intel enumerates them), cpufreq governors,
+ * (4 cores x 2 SMT threads, siblings N and N+4 as Intel enumerates them; --cpus N: N/2 cores,
+ * siblings N and N+N/2), cpufreq governors,
  * a cgroup v2 tree with the host's slices, IRQs with their affinity (IRQ 25 is managed: the
  * simulator refuses its writes with EIO), the workqueue cpumask.
  *
- *   sim-mkroot-cpus DIR [--no-cpuset] [--systemd]
+ *   sim-mkroot-cpus DIR [--cpus N] [--no-cpuset] [--systemd]
+ *     --cpus N     N CPUs instead of 8 (IRQ affinities stay within CPUs 0-7)
  *     --no-cpuset  the cpuset controller is not enabled in the root's cgroup.subtree_control
  *     --systemd    <root>/run/systemd/system exists (systemd is PID 1)
  *     --populated  init.scope holds PID 1 (the kernel then refuses to empty its cpuset.cpus again)
@@ -11,31 +13,32 @@
  * Test-only code: writes under DIR and nowhere else. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture_fs.h"
 
-#define NCPU 8
+static int ncpu = 8; /* an even number, at most 64 */
 
 static void make_cpus(void)
 {
-	fx_put(fx_path("sys/devices/system/cpu/online"), 0644, "0-%d\n", NCPU - 1);
-	fx_put(fx_path("sys/devices/system/cpu/possible"), 0644, "0-%d\n", NCPU - 1);
-	fx_put(fx_path("sys/devices/system/cpu/present"), 0644, "0-%d\n", NCPU - 1);
-	for (int c = 0; c < NCPU; c++) {
+	fx_put(fx_path("sys/devices/system/cpu/online"), 0644, "0-%d\n", ncpu - 1);
+	fx_put(fx_path("sys/devices/system/cpu/possible"), 0644, "0-%d\n", ncpu - 1);
+	fx_put(fx_path("sys/devices/system/cpu/present"), 0644, "0-%d\n", ncpu - 1);
+	for (int c = 0; c < ncpu; c++) {
 		const char *d = "sys/devices/system/cpu";
-		int core = c % (NCPU / 2);
+		int core = c % (ncpu / 2);
 #define CPUF(name, ...) fx_put(fx_path("%s/cpu%d/%s", d, c, name), 0644, __VA_ARGS__)
 		CPUF("topology/core_id", "%d\n", core);
 		CPUF("topology/physical_package_id", "0\n");
 		CPUF("topology/die_id", "0\n");
-		CPUF("topology/thread_siblings_list", "%d,%d\n", core, core + NCPU / 2);
-		CPUF("topology/core_cpus_list", "%d,%d\n", core, core + NCPU / 2);
-		CPUF("topology/core_siblings_list", "0-%d\n", NCPU - 1);
-		CPUF("topology/package_cpus_list", "0-%d\n", NCPU - 1);
-		CPUF("cache/index3/shared_cpu_list", "0-%d\n", NCPU - 1);
+		CPUF("topology/thread_siblings_list", "%d,%d\n", core, core + ncpu / 2);
+		CPUF("topology/core_cpus_list", "%d,%d\n", core, core + ncpu / 2);
+		CPUF("topology/core_siblings_list", "0-%d\n", ncpu - 1);
+		CPUF("topology/package_cpus_list", "0-%d\n", ncpu - 1);
+		CPUF("cache/index3/shared_cpu_list", "0-%d\n", ncpu - 1);
 		CPUF("cache/index3/level", "3\n");
-		CPUF("node0/cpulist", "0-%d\n", NCPU - 1); /* stands for the cpuN/node0 link */
+		CPUF("node0/cpulist", "0-%d\n", ncpu - 1); /* stands for the cpuN/node0 link */
 		CPUF("cpufreq/scaling_driver", "acpi-cpufreq\n");
 		CPUF("cpufreq/scaling_available_governors",
 		     "conservative ondemand userspace powersave performance schedutil\n");
@@ -43,7 +46,7 @@ static void make_cpus(void)
 		CPUF("cpufreq/scaling_governor", "%s\n", c == 3 ? "ondemand" : "schedutil");
 #undef CPUF
 	}
-	fx_put(fx_path("sys/devices/system/node/node0/cpulist"), 0644, "0-%d\n", NCPU - 1);
+	fx_put(fx_path("sys/devices/system/node/node0/cpulist"), 0644, "0-%d\n", ncpu - 1);
 	fx_put(fx_path("sys/devices/system/node/online"), 0644, "0\n");
 }
 
@@ -51,10 +54,13 @@ static void make_cgroups(bool cpuset, bool populated)
 {
 	const char *slices[] = { "system.slice", "user.slice", "init.scope" };
 	const char *orig[] = { "", "0-7", "" }; /* user.slice had AllowedCPUs= set by the admin */
+	char all[16];
+
+	snprintf(all, sizeof(all), "0-%d", ncpu - 1);
 	fx_put(fx_path("sys/fs/cgroup/cgroup.controllers"), 0644, "cpuset cpu io memory hugetlb pids rdma misc\n");
 	fx_put(fx_path("sys/fs/cgroup/cgroup.subtree_control"), 0644, "%s\n",
 	       cpuset ? "cpuset cpu io memory pids" : "cpu io memory pids");
-	fx_put(fx_path("sys/fs/cgroup/cpuset.cpus.effective"), 0644, "0-%d\n", NCPU - 1);
+	fx_put(fx_path("sys/fs/cgroup/cpuset.cpus.effective"), 0644, "0-%d\n", ncpu - 1);
 	fx_put(fx_path("sys/fs/cgroup/cgroup.procs"), 0644, "%s", populated ? "" : "1\n");
 	for (size_t i = 0; i < sizeof(slices) / sizeof(slices[0]); i++) {
 		fx_put(fx_path("sys/fs/cgroup/%s/cgroup.controllers", slices[i]), 0644, "%s\n",
@@ -66,7 +72,7 @@ static void make_cgroups(bool cpuset, bool populated)
 			continue;
 		fx_put(fx_path("sys/fs/cgroup/%s/cpuset.cpus", slices[i]), 0644, "%s\n", orig[i]);
 		fx_put(fx_path("sys/fs/cgroup/%s/cpuset.cpus.effective", slices[i]), 0644, "%s\n",
-		       orig[i][0] ? orig[i] : "0-7");
+		       orig[i][0] ? orig[i] : all);
 	}
 }
 
@@ -98,7 +104,9 @@ int main(int argc, char **argv)
 
 	fx_init("sim-mkroot-cpus", NULL);
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--no-cpuset") == 0)
+		if (strcmp(argv[i], "--cpus") == 0 && i + 1 < argc)
+			ncpu = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--no-cpuset") == 0)
 			cpuset = false;
 		else if (strcmp(argv[i], "--systemd") == 0)
 			systemd = true;
@@ -107,10 +115,10 @@ int main(int argc, char **argv)
 		else if (argv[i][0] == '/' && !root)
 			root = argv[i];
 		else
-			fx_die("usage: sim-mkroot-cpus /ABS/DIR [--no-cpuset] [--systemd] [--populated]");
+			fx_die("usage: sim-mkroot-cpus /ABS/DIR [--cpus EVEN-N] [--no-cpuset] [--systemd] [--populated]");
 	}
-	if (!root)
-		fx_die("usage: sim-mkroot-cpus /ABS/DIR [--no-cpuset] [--systemd] [--populated]");
+	if (!root || ncpu < 2 || ncpu > 64 || ncpu % 2)
+		fx_die("usage: sim-mkroot-cpus /ABS/DIR [--cpus EVEN-N] [--no-cpuset] [--systemd] [--populated]");
 	fx_init("sim-mkroot-cpus", root);
 	make_cpus();
 	make_cgroups(cpuset, populated);

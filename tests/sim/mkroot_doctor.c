@@ -1,5 +1,5 @@
 /* sim-mkroot-doctor: adds what `hookd doctor` reads about a host to a fixture root made by sim-mkroot
- * (gpu preset), healthy unless told otherwise:
+ * (gpu or dual preset), healthy unless told otherwise:
  *
  *   sim-mkroot-doctor DIR --hook-path PATH [--cpu intel|amd] [--cmdline TEXT] [--no-ir] [--fragmented]
  *                         [--hook ours|foreign|none] [--daemon-before-hook] [--no-flr]
@@ -10,9 +10,9 @@
  * /etc/libvirt/hooks/qemu -> PATH (an executable stub there) or a foreign script, libvirtd
  * (pid 777: /run/libvirtd.pid, /proc/777/stat, /proc/stat btime) started 100 s after the hook was
  * made (--daemon-before-hook: 300 s before), and the config space of the GPUs 0000:01:00.0 and
- * 0000:05:00.0 with a PCI Express capability whose Device Capabilities announce FLR (--no-flr: not
- * for 0000:01:00.0). --kernel sets /proc/sys/kernel/osrelease (default 6.1.0-27-amd64); ZFS is
- * sim-mkroot-zfs's.
+ * 0000:05:00.0 (when the preset has it) with a PCI Express capability whose Device Capabilities
+ * announce FLR (--no-flr: not for 0000:01:00.0). --kernel sets /proc/sys/kernel/osrelease (default
+ * 6.1.0-27-amd64); ZFS is sim-mkroot-zfs's.
  *
  * Test-only code: writes under DIR and nowhere else. */
 #include <fcntl.h>
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fixture_fs.h"
 
@@ -88,11 +89,15 @@ static void make_hook(const struct opts *o)
 /* 256 bytes: the preset's 64-byte header, the capability-list bit, and a PCI Express capability at 0x40. */
 static void make_config(const char *addr, bool flr)
 {
-	const char *path = fx_path("sys/bus/pci/devices/%s/config", addr);
+	const char *path;
 	uint8_t cfg[256] = { 0 };
 	uint32_t devcap = 0x10008fc0 & (flr ? ~0u : ~(1u << 28));
-	FILE *f = fopen(path, "rb");
+	FILE *f;
 
+	if (access(fx_path("sys/bus/pci/devices/%s", addr), F_OK) < 0)
+		return;                                        /* not in this preset (dual has no 0000:05:00.0) */
+	path = fx_path("sys/bus/pci/devices/%s/config", addr); /* fx_path's buffer is reused */
+	f = fopen(path, "rb");
 	if (!f || fread(cfg, 1, 64, f) != 64)
 		fx_die("cannot read %s (run sim-mkroot first)", path);
 	fclose(f);

@@ -41,10 +41,6 @@ domain() {
 # ini NAME TEXT: the VM's INI file.
 ini() { printf '%s\n' "$2" >"$T/hooks.d/$1.ini"; chmod 0644 "$T/hooks.d/$1.ini"; }
 
-# expect_line LINE: exactly this line is in doctor's output.
-expect_line() {
-	if grep -qxF -- "$1" "$T/out"; then ok "line: $1"; else fail "no line '$1' in:"$'\n'"$OUT"; fi
-}
 expect_untouched() { expect_same_tree "doctor is read-only"; }
 
 LIBVIRT_HOOK_LINE="ok   host hook: /etc/libvirt/hooks/qemu -> $HOOKD_HOOK_PATH"
