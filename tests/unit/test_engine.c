@@ -93,7 +93,7 @@ static struct plan *fake_plan(size_t n)
 	struct plan *p = xcalloc(1, sizeof(*p));
 
 	for (size_t i = 0; i < n; i++) {
-		char target[8], value[8];
+		char target[24], value[24]; /* "t" and any size_t: no truncation warning */
 		struct step *st;
 
 		snprintf(target, sizeof(target), "t%zu", i);
