@@ -181,7 +181,7 @@ static int apply_step(const struct action_ctx *ctx, int lock, struct journal *j,
 	if (!st->revertible) {
 		r = st->ops->apply(ctx, st, "", e);
 		if (r == 0)
-			log_info("applied [%s] %s", st->ops->name, st->desc);
+			log_info("applied %s %s", st->section, st->desc);
 		return r;
 	}
 	found = journal_index(j, st->ops->name, st->target);
@@ -203,7 +203,7 @@ static int apply_step(const struct action_ctx *ctx, int lock, struct journal *j,
 	r = st->ops->apply(ctx, st, journal_step(j, idx).saved, e);
 	if (r < 0)
 		return r;
-	log_info("applied [%s] %s", st->ops->name, st->desc);
+	log_info("applied %s %s", st->section, st->desc);
 	return journal_done(j, idx, e);
 }
 
@@ -217,7 +217,7 @@ static int apply_all(const struct action_ctx *ctx, const struct action_ops *cons
 
 		r = apply_step(ctx, lock, j, st, e);
 		if (r < 0) /* the section as the INI names it: [exec] or [exec NAME] */
-			err_prefix(e, r, "[%s%s%s] ", st->ops->name, st->label ? " " : "", st->label ? st->label : "");
+			err_prefix(e, r, "%s ", st->section);
 	}
 	if (r < 0) {
 		struct err re;

@@ -43,6 +43,8 @@ struct step *plan_add(struct plan *p, const struct action_ops *ops, const char *
 			     .op = xstrdup(op),
 			     .target = p->label ? xasprintf("%s:%s", p->label, target) : xstrdup(target),
 			     .label = p->label ? xstrdup(p->label) : NULL,
+			     .section = p->label ? xasprintf("[%s %s]", ops->name, p->label)
+						 : xasprintf("[%s]", ops->name),
 			     .value = xstrdup(value ? value : ""),
 			     .desc = desc,
 			     .revertible = true };
@@ -70,7 +72,8 @@ int plan_build(const struct action_ctx *ctx, const struct vm_config *cfg, enum p
 		p->label = NULL;
 		if (r < 0) {
 			plan_free(p);
-			return err_prefix(e, r, "[%s] (%s:%u): ", s->ops->name, cfg->path, s->line);
+			return err_prefix(e, r, "[%s%s%s] (%s:%u): ", s->ops->name, s->label ? " " : "",
+					  s->label ? s->label : "", cfg->path, s->line);
 		}
 	}
 	*out = p;
@@ -83,7 +86,7 @@ void plan_print_text(const struct plan *p, const char *vm, FILE *out)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct step *st = &p->steps[i];
 
-		fprintf(out, "%3zu. [%s] %s%s\n", i + 1, st->ops->name, st->desc,
+		fprintf(out, "%3zu. %s %s%s\n", i + 1, st->section, st->desc,
 			st->revertible ? "" : " (kept on release)");
 		for (size_t w = 0; w < st->n_writes; w++)
 			fprintf(out, "       write %s\n", st->writes[w]);
@@ -132,6 +135,7 @@ void plan_free(struct plan *p)
 		free(st->op);
 		free(st->target);
 		free(st->label);
+		free(st->section);
 		free(st->value);
 		free(st->desc);
 		for (size_t w = 0; w < st->n_writes; w++)

@@ -12,6 +12,7 @@ struct step {
 	char *op;      /* journaled: what the step does */
 	char *target;  /* journaled: what it acts on */
 	char *label;   /* LABEL of the [action LABEL] section that planned it, or NULL */
+	char *section; /* how people and messages name that section: "[exec]", "[exec backup]" */
 	char *value;   /* journaled: what it sets */
 	char *desc;    /* one line for people, e.g. "0000:01:00.0 (NVIDIA ...): nvidia -> vfio-pci" */
 	char **writes; /* "PATH <- VALUE" lines, in order, for the dry run */

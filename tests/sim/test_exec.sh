@@ -133,6 +133,9 @@ case_failure_names_the_labelled_section() {
 	expect_in "$ERR" "[exec backup] prepare command \`$T/bin/fail3 x\` failed: exit code 3: disk on fire" "stderr names [exec backup]"
 	expect_in "$ERR" "rolled back" "stderr says it was rolled back"
 	expect_nojournal
+	hookd plan win11 --xml "$T/win11.xml"
+	expect_in "$OUT" "1. [exec] run" "the plan names the unlabelled section [exec]"
+	expect_in "$OUT" "3. [exec backup] run" "the plan names the labelled one [exec backup], as the INI does"
 }
 
 case_release_runs_in_reverse_section_order() {
