@@ -237,8 +237,14 @@ static void test_intent_without_done_is_reverted(void)
 	CHECK(access(journal_a, F_OK) < 0 && errno == ENOENT);
 }
 
-/* A step may not take what another VM's journal holds: refused before anything is touched. */
-static void test_conflict_with_another_vm(void)
+/* VM b's journal holds recs; a's plan of N_TARGETS steps is refused before anything is touched, the
+ * error naming want (journal by journal: the first step of the plan that journal holds). */
+struct b_rec {
+	enum rec_state state;
+	const char *target;
+};
+
+static void check_conflict(const struct b_rec *recs, size_t n, const char *want)
 {
 	struct journal *other = journal_new(journal_b, "b", "");
 	struct action_ctx ctx = ctx_for("a");
@@ -247,45 +253,37 @@ static void test_conflict_with_another_vm(void)
 	struct err e = { "" };
 
 	fake_reset();
-	journal_append(other, REC_DONE, "fake", "set", "t2", "vb", "orig");
+	for (size_t i = 0; i < n; i++)
+		journal_append(other, recs[i].state, "fake", "set", recs[i].target, "vb", "orig");
 	CHECK(journal_save(other, &e) == 0);
 	journal_free(other);
 	CHECK(engine_view_open(&conf, journal_a, true, &view, &e) == 0);
-	CHECK(view.others.n == 1);
+	CHECK(view.others.n == n);
 	ctx.others = view.others.v;
 	ctx.n_others = view.others.n;
 	CHECK(engine_check_conflicts(&ctx, p, &e) == -EBUSY);
-	CHECK_CONTAINS(e.msg, "t2 is held by VM 'b'");
+	CHECK_CONTAINS(e.msg, want);
 	engine_view_close(&view);
 	CHECK(n_observe == 0 && n_apply == 0 && world_is_orig());
 	CHECK(access(journal_a, F_OK) < 0 && errno == ENOENT);
-	CHECK(journal_records(journal_b) == 1);
+	CHECK(journal_records(journal_b) == n);
 	plan_free(p);
 }
 
-/* Another VM's intent record holds its target too (its change may have happened); journal by
- * journal, the error names the first step of the plan that journal holds. */
+/* A step may not take what another VM's journal holds. */
+static void test_conflict_with_another_vm(void)
+{
+	static const struct b_rec recs[] = { { REC_DONE, "t2" } };
+
+	check_conflict(recs, 1, "t2 is held by VM 'b'");
+}
+
+/* Another VM's intent record holds its target too (its change may have happened). */
 static void test_conflict_with_an_intent(void)
 {
-	struct journal *other = journal_new(journal_b, "b", "");
-	struct action_ctx ctx = ctx_for("a");
-	struct plan *p = fake_plan(N_TARGETS);
-	struct engine_view view;
-	struct err e = { "" };
+	static const struct b_rec recs[] = { { REC_DONE, "t3" }, { REC_INTENT, "t1" } };
 
-	fake_reset();
-	journal_append(other, REC_DONE, "fake", "set", "t3", "vb", "orig");
-	journal_append(other, REC_INTENT, "fake", "set", "t1", "vb", "orig");
-	CHECK(journal_save(other, &e) == 0);
-	journal_free(other);
-	CHECK(engine_view_open(&conf, journal_a, true, &view, &e) == 0);
-	CHECK(view.others.n == 2);
-	ctx.others = view.others.v;
-	ctx.n_others = view.others.n;
-	CHECK(engine_check_conflicts(&ctx, p, &e) == -EBUSY);
-	CHECK_CONTAINS(e.msg, "t1 is held by VM 'b'");
-	engine_view_close(&view);
-	plan_free(p);
+	check_conflict(recs, 2, "t1 is held by VM 'b'");
 }
 
 /* A record whose action the table does not know is kept, and said so. */
