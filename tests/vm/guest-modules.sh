@@ -25,7 +25,6 @@ hook() {
   RC=$?
 }
 loaded() { [ -e /sys/module/$1/initstate ]; }
-drv() { if [ -e /sys/bus/pci/devices/$1/driver ]; then basename "$(readlink /sys/bus/pci/devices/$1/driver)"; else echo none; fi; }
 # wait_drv BDF DRIVER: asynchronous probes (snd_hda_intel) get up to 5 s
 wait_drv() { i=0; while [ "$(drv $1)" != "$2" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ "$(drv $1)" = "$2" ]; }
 vtbinds() { for v in /sys/class/vtconsole/vtcon*; do printf '%s=%s ' "${v##*/}" "$(cat $v/bind)"; done; }

@@ -21,7 +21,6 @@ NODE=/sys/devices/system/node
 npool() { cat $NODE/node$1/hugepages/hugepages-2048kB/nr_hugepages; }
 sib() { cat /sys/devices/system/cpu/cpu$1/topology/thread_siblings_list; }
 node_of() { for n in $NODE/node[0-9]*; do [ -e $n/cpu$1 ] && { echo ${n##*/node}; return; }; done; echo '?'; }
-drv() { if [ -e /sys/bus/pci/devices/$1/driver ]; then basename "$(readlink /sys/bus/pci/devices/$1/driver)"; else echo none; fi; }
 # xml NAME UUID VCPUS MEMORY_KIB EXTRA: a domain ($T/NAME.xml)
 xml() {
   cat >$T/$1.xml <<EOF
