@@ -62,7 +62,8 @@ static char *shebang_interpreter(const char *head)
 }
 
 /* Can path run as hookd would run it? Root-owned (or the caller's), not writable by group or others,
- * executable, and a "#!" interpreter that exists. *needs_shell: neither "#!" nor ELF, so it runs
+ * in directories only root can change (trust_dirs: the rule of the chained hook, so that no one can
+ * rename another program into its place), executable, and a "#!" interpreter that exists. *needs_shell: neither "#!" nor ELF, so it runs
  * through FALLBACK_SHELL. */
 static int check_program(const char *path, bool *needs_shell, struct err *e)
 {
@@ -75,6 +76,8 @@ static int check_program(const char *path, bool *needs_shell, struct err *e)
 	if (fd < 0)
 		return err_set(e, -errno, "'%s': %s", path, strerror(errno));
 	r = trust_fd(fd, path, S_IFREG, e);
+	if (r >= 0)
+		r = trust_dirs(path, e);
 	if (r < 0)
 		return r;
 	if (access(path, X_OK) < 0)

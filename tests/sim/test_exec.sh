@@ -247,6 +247,7 @@ case_check_refuses_what_will_not_run() {
 	printf '#!/bin/bash\r\necho\r\n' >"$T/bin/dos"
 	printf '#!/bin/sh\n' >"$T/bin/gw" >"$T/bin/noexec"
 	chmod 0755 "$T/bin/badint" "$T/bin/dos"; chmod 0775 "$T/bin/gw"; chmod 0644 "$T/bin/noexec"
+	mkdir -m 0777 "$T/open"; printf '#!/bin/sh\n' >"$T/open/ok"; chmod 0755 "$T/open/ok"   # a file anyone could rename another over
 	while IFS='|' read -r ini want; do
 		printf '%b' "$ini" >"$T/hooks.d/win11.ini"
 		hookd check win11
@@ -258,6 +259,7 @@ case_check_refuses_what_will_not_run() {
 		[exec]\nprepare = $T/bin/dos\n|its #! line ends in a carriage return (DOS line ends): dos2unix it
 		[exec]\nprepare = $T/bin/gw\n|refusing a file writable by group or others
 		[exec]\nprepare = $T/bin/noexec\n|is not executable
+		[exec]\nprepare = $T/open/ok\n|prepare: $T/open/ok: refusing it: directory $T/open can be changed by a user other than root (chown root, chmod go-w)
 	EOF
 }
 
