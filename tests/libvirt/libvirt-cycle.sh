@@ -610,9 +610,9 @@ case_libvirt_every_action_in_plan_order_root_restored() {
   cut -d'|' -f1-4 "$FULL/journal.steps" > "$FULL/journal.revertible"
   expect_same_lines "journal records vs the plan's revertible steps" "$FULL/journal.revertible" "$FULL/plan.revertible"
   echo "    journal: $(wc -l < "$FULL/journal.revertible") records, in plan order"
-  # ...and every step, revertible or not, was applied in plan order (hookd's "applied [x]" log lines;
+  # ...and every step, revertible or not, was applied in plan order (hookd's "applied [x]" and "applied [x LABEL]" log lines;
   # the hook's stderr stays for its one failure line, so the test points `log` at a file)
-  sed -n "s/^hookd: $vm \(prepare\|started\): applied \[\([a-z]*\)\].*/\1 \2/p" "$FULL/hook.log" > "$FULL/applied"
+  sed -n "s/^hookd: $vm \(prepare\|started\): applied \[\([a-z]*\)[] ].*/\1 \2/p" "$FULL/hook.log" > "$FULL/applied"
   expect_same_lines "applied steps vs the plan" "$FULL/applied" "$FULL/plan.applied"
   # the simulated host really is prepared
   expect_eq "$(sim_driver 0000:01:00.0) $(sim_driver 0000:01:00.1)" "vfio-pci vfio-pci" "GPU and HDA drivers"
