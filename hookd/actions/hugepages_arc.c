@@ -41,8 +41,8 @@ static void min_cap(const struct held_step *h, void *arg)
 {
 	unsigned long long *m = arg, v;
 
-	if (strcmp(h->rec.saved, "-") != 0 && parse_uint(h->rec.value, &v) == 0 && (!*m || v < *m))
-		*m = v;
+	if (strcmp(h->rec.saved, "-") != 0 && parse_uint(h->rec.value, &v) == 0)
+		*m = zfs_arc_cap_min(*m, v);
 }
 
 static unsigned long long others_cap(const struct action_ctx *ctx)
@@ -56,50 +56,47 @@ static unsigned long long others_cap(const struct action_ctx *ctx)
 int hugepages_arc_plan(const struct action_ctx *ctx, unsigned long long cap, struct plan *pl, struct err *e)
 {
 	const char *root = ctx->conf->root;
-	unsigned long long others = others_cap(ctx), want = others && others < cap ? others : cap;
+	unsigned long long others = others_cap(ctx), want = zfs_arc_cap_min(others, cap);
 	char cap_s[32], value[32], mem[32], oth[48] = "none";
+	_cleanup_free_ char *path = NULL;
 	struct zfs_arc a;
 	struct step *st;
+	char *desc;
 	int r;
 
 	snprintf(value, sizeof(value), "%llu", cap);
 	fmt_mib(cap, cap_s, sizeof(cap_s));
 	if (!zfs_arc_present(root)) {
-		st = plan_add(
-			pl, &action_hugepages, HUGEPAGES_ARC_OP, HUGEPAGES_ARC_TARGET, value,
-			xasprintf("ZFS ARC at most %s while this VM runs: ZFS is not loaded (no %s): nothing to do",
-				  cap_s, ZFS_ARC_MAX_PARAM));
-		st->shared = true;
-		return 0;
-	}
-	r = zfs_arc_read(root, &a, e);
-	if (r == 0)
-		r = zfs_arc_check(&a, cap, e);
-	if (r < 0)
-		return r;
-	if (others)
-		fmt_mib(others, oth, sizeof(oth));
-	fmt_mib(a.c_max, mem, sizeof(mem));
-	if (want >= a.c_max) {
-		st = plan_add(
-			pl, &action_hugepages, HUGEPAGES_ARC_OP, HUGEPAGES_ARC_TARGET, value,
-			xasprintf(
+		desc = xasprintf("ZFS ARC at most %s while this VM runs: ZFS is not loaded (no %s): nothing to do",
+				 cap_s, ZFS_ARC_MAX_PARAM);
+	} else {
+		r = zfs_arc_read(root, &a, e);
+		if (r == 0)
+			r = zfs_arc_check(&a, cap, e);
+		if (r < 0)
+			return r;
+		if (others)
+			fmt_mib(others, oth, sizeof(oth));
+		fmt_mib(a.c_max, mem, sizeof(mem));
+		if (want >= a.c_max)
+			desc = xasprintf(
 				"ZFS ARC at most %s while this VM runs (other VMs: %s): its maximum is %s already (zfs_arc_max %llu): nothing to do",
-				cap_s, oth, mem, a.param));
-		st->shared = true;
-		return 0;
+				cap_s, oth, mem, a.param);
+		else {
+			desc = xasprintf(
+				"ZFS ARC at most %s while this VM runs (other VMs: %s; now %s): zfs_arc_max %llu -> %llu (the ARC shrinks to it in the background)",
+				cap_s, oth, mem, a.param, want);
+			path = sysfs_path(root, "%s", ZFS_ARC_MAX_PARAM);
+		}
 	}
-	st = plan_add(
-		pl, &action_hugepages, HUGEPAGES_ARC_OP, HUGEPAGES_ARC_TARGET, value,
-		xasprintf(
-			"ZFS ARC at most %s while this VM runs (other VMs: %s; now %s): zfs_arc_max %llu -> %llu (the ARC shrinks to it in the background)",
-			cap_s, oth, mem, a.param, want));
+	st = plan_add(pl, &action_hugepages, HUGEPAGES_ARC_OP, HUGEPAGES_ARC_TARGET, value, desc);
 	st->shared = true;
-	_cleanup_free_ char *path = sysfs_path(root, "%s", ZFS_ARC_MAX_PARAM);
-	char want_s[32];
+	if (path) {
+		char want_s[32];
 
-	snprintf(want_s, sizeof(want_s), "%llu", want);
-	step_add_write(st, path, want_s);
+		snprintf(want_s, sizeof(want_s), "%llu", want);
+		step_add_write(st, path, want_s);
+	}
 	return 0;
 }
 
@@ -167,7 +164,7 @@ static int arc_set(const char *root, unsigned long long v, unsigned long long ex
 int hugepages_arc_apply(const struct action_ctx *ctx, const struct step *st, const char *saved, struct err *e)
 {
 	const char *root = ctx->conf->root;
-	unsigned long long cap, others = others_cap(ctx), want;
+	unsigned long long cap, want;
 	struct zfs_arc a;
 	int r;
 
@@ -175,7 +172,7 @@ int hugepages_arc_apply(const struct action_ctx *ctx, const struct step *st, con
 		return 0;
 	if (parse_uint(st->value, &cap) < 0)
 		return err_set(e, -EINVAL, "bad zfs_arc_max step value '%s'", st->value);
-	want = others && others < cap ? others : cap;
+	want = zfs_arc_cap_min(others_cap(ctx), cap); /* its cap, or a smaller one another VM holds */
 	r = zfs_arc_read(root, &a, e);
 	if (r == 0)
 		r = zfs_arc_check(&a, want, e);

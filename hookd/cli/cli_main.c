@@ -189,8 +189,7 @@ static int check_one(const char *path)
 /* The per-VM INI files: those named, or every one in hooks_dir. Returns how many are bad. */
 static int check_inis(struct cli *c, int argc, char **argv)
 {
-	char **names;
-	size_t n;
+	_cleanup_strv_ struct strv vms = { 0 };
 	int bad = 0, r;
 
 	for (int i = 0; i < argc; i++) {
@@ -206,21 +205,16 @@ static int check_inis(struct cli *c, int argc, char **argv)
 	}
 	if (argc > 0)
 		return bad;
-	r = sysfs_list("", c->conf.hooks_dir, &names, &n);
+	r = vmconfig_list_vms(c->conf.hooks_dir, &vms);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", c->conf.hooks_dir, strerror(-r));
 		return r == -ENOENT ? 0 : 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(names[i]);
+	for (size_t i = 0; i < vms.n; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s.ini", c->conf.hooks_dir, vms.v[i]);
 
-		if (l > 4 && strcmp(names[i] + l - 4, ".ini") == 0) {
-			_cleanup_free_ char *p = xasprintf("%s/%s", c->conf.hooks_dir, names[i]);
-
-			bad += check_one(p);
-		}
+		bad += check_one(p);
 	}
-	sysfs_list_free(names, n);
 	return bad;
 }
 

@@ -36,28 +36,18 @@ void doctor_memory_count(struct doctor_memory *m, const struct hookd_conf *conf,
 			strv_add(&m->uncounted, xasprintf("%s (%s)", vm, e.msg));
 		else
 			m->kib += kib, strv_add(&m->vms, xstrdup(vm));
-		if (cap && (!m->arc_cap || cap < m->arc_cap))
-			m->arc_cap = cap;
+		m->arc_cap = zfs_arc_cap_min(m->arc_cap, cap);
 	}
 	vmconfig_free(cfg);
 }
 
 void doctor_memory_hooks_dir(struct doctor_memory *m, const struct hookd_conf *conf)
 {
-	char **names;
-	size_t n;
+	_cleanup_strv_ struct strv vms = { 0 };
 
-	if (sysfs_list("", conf->hooks_dir, &names, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(names[i]);
-
-		if (l > 4 && strcmp(names[i] + l - 4, ".ini") == 0) {
-			names[i][l - 4] = '\0';
-			doctor_memory_count(m, conf, names[i], NULL);
-		}
-	}
-	sysfs_list_free(names, n);
+	(void)vmconfig_list_vms(conf->hooks_dir, &vms); /* no hooks_dir: no VM to count */
+	for (size_t i = 0; i < vms.n; i++)
+		doctor_memory_count(m, conf, vms.v[i], NULL);
 }
 
 void doctor_memory_free(struct doctor_memory *m)
@@ -121,7 +111,7 @@ void doctor_zfs_memory(struct doctor *d, const struct doctor_memory *m)
 		doctor_add(d, DOCTOR_WARN, "host", "zfs-hugepages", "%s: not checked", e.msg);
 		return;
 	}
-	arc = m->arc_cap && m->arc_cap < a.c_max ? m->arc_cap : a.c_max;
+	arc = zfs_arc_cap_min(m->arc_cap, a.c_max);
 	total = arc + pages + HOST_MARGIN;
 	vms = m->vms.n ? join(&m->vms, ", ") : xstrdup("no VM");
 	why = join(&m->uncounted, ", ");

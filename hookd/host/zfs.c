@@ -126,3 +126,8 @@ int zfs_arc_write(const char *root, unsigned long long v, struct err *e)
 {
 	return sysfs_write_uint(root, ZFS_ARC_MAX_PARAM, v, e);
 }
+
+unsigned long long zfs_arc_cap_min(unsigned long long a, unsigned long long b)
+{
+	return !a || (b && b < a) ? b : a;
+}

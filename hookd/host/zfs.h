@@ -36,6 +36,8 @@ unsigned long long zfs_arc_default_max(const char *version, unsigned long long r
 /* -EINVAL, saying why, when OpenZFS would ignore zfs_arc_max = v (arc_tuning_update takes only
  * 64 MiB <= v < RAM and v > c_min, and says nothing but a kernel warning otherwise). */
 int zfs_arc_check(const struct zfs_arc *a, unsigned long long v, struct err *e);
+/* The smaller of two caps on the ARC, 0 being no cap: what several VMs' zfs_arc_max make together. */
+unsigned long long zfs_arc_cap_min(unsigned long long a, unsigned long long b);
 /* Writes zfs_arc_max = v. */
 int zfs_arc_write(const char *root, unsigned long long v, struct err *e);
 

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sysfs.h"
+
 struct vm_parse {
 	struct ini_reader rd; /* first: the reader callbacks get it and find the rest */
 	struct vm_config *c;
@@ -197,4 +199,22 @@ void vmconfig_free(struct vm_config *c)
 	free(c->sections);
 	free(c->path);
 	free(c);
+}
+
+int vmconfig_list_vms(const char *hooks_dir, struct strv *vms)
+{
+	char **names;
+	size_t n;
+	int r = sysfs_list("", hooks_dir, &names, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(names[i]);
+
+		if (l > 4 && strcmp(names[i] + l - 4, ".ini") == 0)
+			strv_add(vms, xasprintf("%.*s", (int)(l - 4), names[i]));
+	}
+	sysfs_list_free(names, n);
+	return 0;
 }

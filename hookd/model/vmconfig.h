@@ -17,6 +17,8 @@ struct vm_config {
 	size_t n_sections;
 };
 
+/* The VMs that have an INI in hooks_dir ("NAME.ini"), sorted; -errno when it cannot be read. */
+int vmconfig_list_vms(const char *hooks_dir, struct strv *vms);
 /* Loads path; -ENOENT (no message) when it does not exist. Errors name file:line. */
 int vmconfig_load(const char *path, struct vm_config **out, struct err *e);
 void vmconfig_free(struct vm_config *c);
