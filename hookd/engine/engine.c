@@ -86,15 +86,15 @@ static int load_all(struct action_ctx *ctx, const char *own_path, struct journal
 	return 0;
 }
 
-/* After a revert, still under the lock: what the journal held no longer counts, and the baselines
- * only it held can go. */
-static void tidy_after(const struct action_ctx *ctx)
+/* After a revert or a rollback, still under the lock: what the journal held no longer counts, and
+ * the baselines only it held can go. */
+static void tidy_after(const struct hookd_conf *conf)
 {
 	struct journals js = { 0 };
 	struct err e;
 
-	if (journal_for_each(ctx->conf->state_dir, collect_quiet, &js, &e) == 0)
-		tidy(ctx->conf, &js);
+	if (journal_for_each(conf->state_dir, collect_quiet, &js, &e) == 0)
+		tidy(conf, &js);
 	journals_free(&js);
 }
 
@@ -244,7 +244,7 @@ int engine_apply(const struct action_ctx *ctx, const struct action_ops *const *a
 	r = apply_all(ctx, actions, held_lock, plan, j, e);
 	journal_free(j);
 	if (r < 0)
-		tidy_after(ctx);
+		tidy_after(ctx->conf);
 	return r;
 }
 
@@ -272,29 +272,35 @@ int engine_revert(const struct action_ctx *actx, const struct action_ops *const 
 		r = revert_all(&c, actions, lock, j, e);
 	journals_free(&js);
 	journal_free(j);
-	tidy_after(&c);
+	tidy_after(c.conf);
 	held_lock = -1;
 	return r;
 }
 
-static int collect_other(struct journal *j, void *arg)
+/* Takes the journals of js but own_path's and the unreadable ones into o, and what they hold. */
+static void others_from(struct journals *js, const char *own_path, struct engine_others *o)
 {
-	struct engine_others *o = arg;
+	*o = (struct engine_others){ .own_path = own_path };
+	o->journals = xcalloc(js->n ? js->n : 1, sizeof(*o->journals));
+	for (size_t i = 0; i < js->n; i++) {
+		struct journal *j = js->v[i];
 
-	if (j->unreadable || (o->own_path && strcmp(j->path, o->own_path) == 0))
-		return 0;
-	o->journals = xrealloc(o->journals, (o->n_journals + 1) * sizeof(*o->journals));
-	o->journals[o->n_journals++] = journal_dup(j);
-	return 0;
+		if (j->unreadable || (own_path && strcmp(j->path, own_path) == 0))
+			journal_free(j);
+		else
+			o->journals[o->n_journals++] = j;
+	}
+	free(js->v);
+	*js = (struct journals){ 0 };
+	journal_held(o->journals, o->n_journals, NULL, &o->v, &o->n);
 }
 
 int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e)
 {
-	int r;
+	struct journals js = { 0 };
+	int r = journal_for_each(state_dir, collect_quiet, &js, e);
 
-	*o = (struct engine_others){ .own_path = own_path };
-	r = journal_for_each(state_dir, collect_other, o, e);
-	journal_held(o->journals, o->n_journals, NULL, &o->v, &o->n);
+	others_from(&js, own_path, o);
 	return r;
 }
 
@@ -307,22 +313,12 @@ void engine_free_others(struct engine_others *o)
 	*o = (struct engine_others){ 0 };
 }
 
-/* Under an exclusive lock: says loudly which journals cannot be read, and tidies state_dir. */
-static void view_tidy(const struct hookd_conf *conf)
-{
-	struct journals js = { 0 };
-	struct err e;
-
-	if (journal_for_each(conf->state_dir, collect, &js, &e) == 0)
-		tidy(conf, &js);
-	journals_free(&js);
-}
-
 int engine_view_open(const struct hookd_conf *conf, const char *own_path, bool exclusive, struct engine_view *v,
 		     struct err *e)
 {
 	const char *base = strrchr(own_path, '/');
 	int r = lock_take(conf, exclusive, base ? base + 1 : own_path, "planning", &v->lock_fd, e);
+	struct journals js = { 0 };
 
 	v->others = (struct engine_others){ 0 };
 	v->blind = !exclusive && r == -EACCES;
@@ -334,11 +330,12 @@ int engine_view_open(const struct hookd_conf *conf, const char *own_path, bool e
 		v->lock_fd = -1;
 		return r;
 	}
-	if (exclusive) {
+	if (exclusive) /* one read of the journals: loud, tidies state_dir, then gives the others */
 		held_lock = v->lock_fd;
-		view_tidy(conf);
-	}
-	r = engine_load_others(conf->state_dir, own_path, &v->others, e);
+	r = journal_for_each(conf->state_dir, exclusive ? collect : collect_quiet, &js, e);
+	if (exclusive && r == 0)
+		tidy(conf, &js);
+	others_from(&js, own_path, &v->others);
 	if (r < 0)
 		engine_view_close(v);
 	return r;
