@@ -76,12 +76,11 @@ static int resolve_devices(const struct action_ctx *ctx, const struct vfio_conf 
 			   struct err *e)
 {
 	_cleanup_pciaddr_list_ struct pciaddr_list hostdevs = { 0 };
+	const struct pciaddr_list *from = c->devices_auto ? &hostdevs : &c->devices;
 
 	for (size_t i = 0; c->devices_auto && i < ctx->dom->n_hostdevs; i++)
 		pciaddr_list_add(&hostdevs, &ctx->dom->hostdevs[i].address);
-	if (c->devices_auto)
-		return hpci_with_companions(ctx->conf->root, hostdevs.v, hostdevs.n, c->companions, out, e);
-	return hpci_with_companions(ctx->conf->root, c->devices.v, c->devices.n, c->companions, out, e);
+	return hpci_with_companions(ctx->conf->root, from->v, from->n, c->companions, out, e);
 }
 
 int vfio_devices(const struct action_ctx *ctx, const struct vm_config *cfg, struct pciaddr_list *out, struct err *e)
