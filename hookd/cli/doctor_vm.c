@@ -46,28 +46,44 @@ static struct vm_config *check_ini(struct doctor *d, const char *vm)
 	return r < 0 ? NULL : cfg;
 }
 
-/* The devices on vfio-pci when the VM starts: those [vfio]'s plan moves, asked of [vfio] itself with the
- * INI's settings so that this check and the plan line always agree, and the hostdev a itself (one that
- * [vfio] does not list, libvirt binds alone: managed='yes'). */
-static int vm_devices(struct doctor *d, const char *vm, const struct vm_config *cfg, const struct domain *dom,
-		      const struct pciaddr *a, struct pciaddr_list *out, struct err *e)
+/* What every hostdev's group is judged against, worked out once per VM: the devices [vfio]'s plan
+ * moves (asked of [vfio] itself with the INI's settings, so that the group line and the plan line
+ * always agree) or why [vfio] refuses, and what the other VMs' journals hold. */
+struct group_ctx {
+	struct pciaddr_list moved;
+	struct err refused; /* .msg[0]: [vfio] refuses */
+	struct engine_others others;
+};
+
+static void group_ctx_load(struct doctor *d, const char *vm, const struct vm_config *cfg, const struct domain *dom,
+			   struct group_ctx *g)
 {
 	struct action_ctx ctx = { .conf = d->conf, .dom = dom, .vm = vm };
-	int r = vfio_devices(&ctx, cfg, out, e);
+	_cleanup_free_ char *own = NULL;
+	struct err e;
 
-	if (r == 0)
-		pciaddr_list_add(out, a);
-	return r;
+	*g = (struct group_ctx){ .refused = { "" } };
+	if (vfio_devices(&ctx, cfg, &g->moved, &g->refused) == 0)
+		g->refused.msg[0] = '\0';
+	(void)journal_find_vm(d->conf->state_dir, vm, dom ? dom->uuid : NULL, &own, &e);
+	(void)engine_load_others(d->conf->state_dir, own, &g->others, &e);
 }
 
-/* The device's IOMMU group judged by [vfio]'s one rule (iommu_group_judge), with every member's driver. */
-static void check_group(struct doctor *d, const char *vm, const struct vm_config *cfg, const struct domain *dom,
-			const struct pciaddr *a, const char *addr)
+static void group_ctx_free(struct group_ctx *g)
+{
+	pciaddr_list_free(&g->moved);
+	engine_free_others(&g->others);
+}
+
+/* The device's IOMMU group judged by [vfio]'s one rule (iommu_group_judge), with every member's
+ * driver: against the devices [vfio] moves and the hostdev a itself (one that [vfio] does not list,
+ * libvirt binds alone: managed='yes'). */
+static void check_group(struct doctor *d, const char *vm, const struct group_ctx *g, const struct pciaddr *a,
+			const char *addr)
 {
 	const char *root = d->conf->root;
-	_cleanup_free_ char *buf = NULL, *own = NULL;
+	_cleanup_free_ char *buf = NULL;
 	_cleanup_pciaddr_list_ struct pciaddr_list devs = { 0 };
-	struct engine_others o = { 0 };
 	struct iommu_verdict v;
 	const struct iommu_member *m;
 	size_t len = 0;
@@ -80,16 +96,16 @@ static void check_group(struct doctor *d, const char *vm, const struct vm_config
 			   "%s has no IOMMU group: turn the IOMMU on (see the host iommu line)", addr);
 		return;
 	}
-	if (vm_devices(d, vm, cfg, dom, a, &devs, &e) < 0) {
+	if (g->refused.msg[0]) {
 		doctor_add(d, DOCTOR_FAIL, vm, "group", "IOMMU group %u of %s not judged: [vfio] refuses: %s", group,
-			   addr, e.msg);
+			   addr, g->refused.msg);
 		return;
 	}
-	(void)journal_find_vm(d->conf->state_dir, vm, dom ? dom->uuid : NULL, &own, &e);
-	(void)engine_load_others(d->conf->state_dir, own, &o, &e);
-	if (iommu_group_judge(root, group, devs.v, devs.n, o.v, o.n, &v, &e) < 0) {
+	for (size_t i = 0; i < g->moved.n; i++)
+		pciaddr_list_add(&devs, &g->moved.v[i]);
+	pciaddr_list_add(&devs, a);
+	if (iommu_group_judge(root, group, devs.v, devs.n, g->others.v, g->others.n, &v, &e) < 0) {
 		doctor_add(d, DOCTOR_FAIL, vm, "group", "%s", e.msg);
-		engine_free_others(&o);
 		return;
 	}
 	out = xopen_memstream(&buf, &len);
@@ -113,7 +129,6 @@ static void check_group(struct doctor *d, const char *vm, const struct vm_config
 			"IOMMU group %u of %s is not viable: %s stays on %s (%s); pass it to the VM too, bind it to vfio-pci, or use another slot",
 			group, addr, pciaddr_format(&m->addr, (char[PCIADDR_STRLEN]){ 0 }), m->driver, buf);
 	iommu_verdict_free(&v);
-	engine_free_others(&o);
 }
 
 /* The GPU the firmware booted on carries the host's console: the single-GPU sections must free it. */
@@ -175,8 +190,13 @@ static void check_reset(struct doctor *d, const char *vm, const struct pciaddr *
 
 static void check_hostdevs(struct doctor *d, const char *vm, const struct vm_config *cfg, const struct domain *dom)
 {
-	if (!dom->n_hostdevs)
+	struct group_ctx g;
+
+	if (!dom->n_hostdevs) {
 		doctor_add(d, DOCTOR_OK, vm, "hostdev", "no PCI hostdev in the domain: nothing to pass through");
+		return;
+	}
+	group_ctx_load(d, vm, cfg, dom, &g);
 	for (size_t i = 0; i < dom->n_hostdevs; i++) {
 		const struct pciaddr *a = &dom->hostdevs[i].address;
 		char addr[PCIADDR_STRLEN];
@@ -189,10 +209,11 @@ static void check_hostdevs(struct doctor *d, const char *vm, const struct vm_con
 				addr, vm);
 			continue;
 		}
-		check_group(d, vm, cfg, dom, a, addr);
+		check_group(d, vm, &g, a, addr);
 		check_boot_vga(d, vm, cfg, a, addr);
 		check_reset(d, vm, a, addr);
 	}
+	group_ctx_free(&g);
 }
 
 static void check_hugepages(struct doctor *d, const char *vm, const struct vm_config *cfg, const struct domain *dom)
