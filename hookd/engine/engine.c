@@ -281,7 +281,7 @@ int engine_revert(const struct action_ctx *actx, const struct action_ops *const 
 static void others_from(struct journals *js, const char *own_path, struct engine_others *o)
 {
 	*o = (struct engine_others){ .own_path = own_path };
-	o->journals = xcalloc(js->n ? js->n : 1, sizeof(*o->journals));
+	o->journals = xcalloc(js->n, sizeof(*o->journals));
 	for (size_t i = 0; i < js->n; i++) {
 		struct journal *j = js->v[i];
 
