@@ -67,23 +67,44 @@ static void tidy(const struct hookd_conf *conf, const struct journals *js)
 		log_error("cannot remove the stale baselines in %s/shared", conf->state_dir);
 }
 
-/* Reads every journal, tidies state_dir, and points ctx->others at what the journals but own_path
- * hold. */
-static int load_all(struct action_ctx *ctx, const char *own_path, struct journals *js, struct held_step **others,
-		    struct err *e)
+/* Takes the journals of js but own_path's and the unreadable ones into o, and what they hold. */
+static void others_from(struct journals *js, const char *own_path, struct engine_others *o)
 {
-	size_t n = 0;
-	int r;
+	*o = (struct engine_others){ .own_path = own_path };
+	o->journals = xcalloc(js->n, sizeof(*o->journals));
+	for (size_t i = 0; i < js->n; i++) {
+		struct journal *j = js->v[i];
 
+		if (j->unreadable || (own_path && strcmp(j->path, own_path) == 0))
+			journal_free(j);
+		else
+			o->journals[o->n_journals++] = j;
+	}
+	free(js->v);
 	*js = (struct journals){ 0 };
-	r = journal_for_each(ctx->conf->state_dir, collect, js, e);
-	if (r < 0)
-		return r;
-	tidy(ctx->conf, js);
-	journal_held(js->v, js->n, own_path, others, &n);
-	ctx->others = *others;
-	ctx->n_others = n;
-	return 0;
+	journal_held(o->journals, o->n_journals, NULL, &o->v, &o->n);
+}
+
+int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e)
+{
+	struct journals js = { 0 };
+	int r = journal_for_each(state_dir, collect_quiet, &js, e);
+
+	others_from(&js, own_path, o);
+	return r;
+}
+
+/* Under the exclusive lock: reads every journal once, says loudly which cannot be read, tidies
+ * state_dir, and gives what the journals but own_path's hold. */
+static int read_and_tidy(const struct hookd_conf *conf, const char *own_path, struct engine_others *o, struct err *e)
+{
+	struct journals js = { 0 };
+	int r = journal_for_each(conf->state_dir, collect, &js, e);
+
+	if (r == 0)
+		tidy(conf, &js);
+	others_from(&js, own_path, o);
+	return r;
 }
 
 /* After a revert or a rollback, still under the lock: what the journal held no longer counts, and
@@ -252,9 +273,8 @@ int engine_revert(const struct action_ctx *actx, const struct action_ops *const 
 		  struct err *e)
 {
 	_cleanup_close_ int lock = -1;
-	_cleanup_free_ struct held_step *others = NULL;
 	struct action_ctx c = *actx;
-	struct journals js;
+	struct engine_others others;
 	struct journal *j;
 	int r;
 
@@ -267,40 +287,15 @@ int engine_revert(const struct action_ctx *actx, const struct action_ops *const 
 	if (r < 0)
 		return err_prefix(e, r, "%s", "nothing reverted, the journal is kept: ");
 	held_lock = lock; /* set only where it is reset: the lock closes on every return */
-	r = load_all(&c, journal_path, &js, &others, e);
+	r = read_and_tidy(c.conf, journal_path, &others, e);
+	c.others = others.v;
+	c.n_others = others.n;
 	if (r == 0)
 		r = revert_all(&c, actions, lock, j, e);
-	journals_free(&js);
+	engine_free_others(&others);
 	journal_free(j);
 	tidy_after(c.conf);
 	held_lock = -1;
-	return r;
-}
-
-/* Takes the journals of js but own_path's and the unreadable ones into o, and what they hold. */
-static void others_from(struct journals *js, const char *own_path, struct engine_others *o)
-{
-	*o = (struct engine_others){ .own_path = own_path };
-	o->journals = xcalloc(js->n, sizeof(*o->journals));
-	for (size_t i = 0; i < js->n; i++) {
-		struct journal *j = js->v[i];
-
-		if (j->unreadable || (own_path && strcmp(j->path, own_path) == 0))
-			journal_free(j);
-		else
-			o->journals[o->n_journals++] = j;
-	}
-	free(js->v);
-	*js = (struct journals){ 0 };
-	journal_held(o->journals, o->n_journals, NULL, &o->v, &o->n);
-}
-
-int engine_load_others(const char *state_dir, const char *own_path, struct engine_others *o, struct err *e)
-{
-	struct journals js = { 0 };
-	int r = journal_for_each(state_dir, collect_quiet, &js, e);
-
-	others_from(&js, own_path, o);
 	return r;
 }
 
@@ -318,7 +313,6 @@ int engine_view_open(const struct hookd_conf *conf, const char *own_path, bool e
 {
 	const char *base = strrchr(own_path, '/');
 	int r = lock_take(conf, exclusive, base ? base + 1 : own_path, "planning", &v->lock_fd, e);
-	struct journals js = { 0 };
 
 	v->others = (struct engine_others){ 0 };
 	v->blind = !exclusive && r == -EACCES;
@@ -330,12 +324,10 @@ int engine_view_open(const struct hookd_conf *conf, const char *own_path, bool e
 		v->lock_fd = -1;
 		return r;
 	}
-	if (exclusive) /* one read of the journals: loud, tidies state_dir, then gives the others */
+	if (exclusive)
 		held_lock = v->lock_fd;
-	r = journal_for_each(conf->state_dir, exclusive ? collect : collect_quiet, &js, e);
-	if (exclusive && r == 0)
-		tidy(conf, &js);
-	others_from(&js, own_path, &v->others);
+	r = exclusive ? read_and_tidy(conf, own_path, &v->others, e)
+		      : engine_load_others(conf->state_dir, own_path, &v->others, e);
 	if (r < 0)
 		engine_view_close(v);
 	return r;
